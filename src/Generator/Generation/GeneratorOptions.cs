@@ -39,7 +39,7 @@ public sealed class GeneratorOptions
     /// <summary>Top-p when a request sets none (RWKV chat demos use 0.3).</summary>
     public double TopP { get; set; } = 0.3;
 
-    public static readonly string[] Dtypes = ["fp32", "fp16", "bf16"];
+    public static IReadOnlyList<string> Dtypes { get; } = ["fp32", "fp16", "bf16"];
 
     /// <summary>Every broken rule, each naming its key and value; empty when valid.</summary>
     public IEnumerable<string> Problems()

@@ -34,7 +34,7 @@ public sealed class Sampler : IDisposable
         x = ApplyPenalties(x, tokenCounts);
         if (_options.IsGreedy) return (int)x.argmax().item<long>();
 
-        x = x / _options.Temperature;
+        x = (x - x.max()) / _options.Temperature;  // shifting first keeps tiny temperatures from making inf - inf
         if (_options.TopK > 0 && _options.TopK < x.shape[0]) x = KeepTopK(x, _options.TopK);
         var probs = torch.softmax(x, 0);
         if (_options.TopP < 1) probs = KeepTopP(probs, _options.TopP);

@@ -46,7 +46,7 @@ public sealed class TextGenerator
     /// Prepares a generation of a continuation of <paramref name="prompt"/>; work starts when it is enumerated.
     /// </summary>
     /// <exception cref="ArgumentException">The prompt is empty or longer than MaxPromptTokens; an option is invalid.</exception>
-    public Generation Generate(string prompt, SamplingOptions sampling)
+    public TextGeneration Generate(string prompt, SamplingOptions sampling)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(sampling);
@@ -55,10 +55,10 @@ public sealed class TextGenerator
         if (promptIds.Length == 0) throw new ArgumentException("The prompt is empty: the model needs at least one token.", nameof(prompt));
         if (promptIds.Length > _options.MaxPromptTokens)
             throw new ArgumentException($"The prompt has {promptIds.Length} tokens, more than Generator:MaxPromptTokens = {_options.MaxPromptTokens}.", nameof(prompt));
-        return new Generation(promptIds.Length, (generation, ct) => RunAsync(generation, promptIds, sampling, ct));
+        return new TextGeneration(promptIds.Length, (generation, ct) => RunAsync(generation, promptIds, sampling, ct));
     }
 
-    private async IAsyncEnumerable<string> RunAsync(Generation generation, long[] promptIds, SamplingOptions sampling,
+    private async IAsyncEnumerable<string> RunAsync(TextGeneration generation, long[] promptIds, SamplingOptions sampling,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var activity = ActivitySource.StartActivity("generate");

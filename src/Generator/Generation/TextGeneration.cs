@@ -4,12 +4,12 @@ namespace Rag.Generator.Generation;
 /// One generation: enumerate it (once) for the text pieces; when the enumeration has ended, the token counts
 /// and the finish reason are set. Cancelling the enumeration ends it with <see cref="OperationCanceledException"/>.
 /// </summary>
-public sealed class Generation : IAsyncEnumerable<string>
+public sealed class TextGeneration : IAsyncEnumerable<string>
 {
-    private readonly Func<Generation, CancellationToken, IAsyncEnumerable<string>> _run;
+    private readonly Func<TextGeneration, CancellationToken, IAsyncEnumerable<string>> _run;
     private int _started;
 
-    internal Generation(int promptTokenCount, Func<Generation, CancellationToken, IAsyncEnumerable<string>> run)
+    internal TextGeneration(int promptTokenCount, Func<TextGeneration, CancellationToken, IAsyncEnumerable<string>> run)
     {
         PromptTokenCount = promptTokenCount;
         _run = run;
