@@ -50,6 +50,7 @@ public class VocabularyFileTests : IDisposable
     [InlineData("257'ab'", "expected '<id> <literal> <byte length>'")]
     [InlineData("257 '\\ud800' 3", "lone surrogate")]
     [InlineData("257 'a' 1", "repeats")]
+    [InlineData("300 'no' 2", "appears twice")]
     public void Corrupt_line_is_reported_with_file_and_line(string line, string problem)
     {
         var e = Assert.Throws<InvalidDataException>(() => LoadWith("300 'ok' 2", line));

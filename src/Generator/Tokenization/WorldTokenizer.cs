@@ -36,23 +36,28 @@ public sealed class WorldTokenizer : Tokenizer
 
         var entries = new List<(int Id, byte[] Bytes)>();
         var trie = new ByteTrie();
+        var ids = new HashSet<int>();
         var lineNumber = 0;
         foreach (var line in File.ReadLines(vocabPath, Encoding.UTF8))
         {
             lineNumber++;
             if (line.Length == 0) continue;
-            var (id, bytes) = ParseLine(line, Fail);
-            if (!trie.Add(bytes, id)) Fail($"token {id} repeats the bytes of an earlier token or its id");
-            entries.Add((id, bytes));
+            try
+            {
+                var (id, bytes) = ParseLine(line);
+                if (!ids.Add(id)) throw new FormatException($"token id {id} appears twice");
+                if (!trie.Add(bytes, id)) throw new FormatException($"token {id} repeats the bytes of an earlier token");
+                entries.Add((id, bytes));
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException($"{vocabPath}:{lineNumber}: {e.Message}", e);
+            }
         }
         if (entries.Count == 0) throw new InvalidDataException($"{vocabPath}: the vocabulary file has no tokens");
 
         var tokenBytes = new byte[]?[entries.Max(e => e.Id) + 1];
-        foreach (var (id, bytes) in entries)
-        {
-            if (tokenBytes[id] != null) throw new InvalidDataException($"{vocabPath}: token id {id} appears twice");
-            tokenBytes[id] = bytes;
-        }
+        foreach (var (id, bytes) in entries) tokenBytes[id] = bytes;
         // Greedy matching can only encode every text when every single byte is a token.
         for (var b = 0; b < 256; b++)
         {
@@ -60,30 +65,21 @@ public sealed class WorldTokenizer : Tokenizer
                 throw new InvalidDataException($"{vocabPath}: the vocabulary lacks the single byte 0x{b:X2}, so some texts could not be encoded");
         }
         return new WorldTokenizer(tokenBytes, trie);
-
-        void Fail(string problem) => throw new InvalidDataException($"{vocabPath}:{lineNumber}: {problem}");
     }
 
-    private static (int Id, byte[] Bytes) ParseLine(string line, Action<string> fail)
+    /// <exception cref="FormatException">The line breaks the format; the message says how.</exception>
+    private static (int Id, byte[] Bytes) ParseLine(string line)
     {
         var first = line.IndexOf(' ');
         var last = line.LastIndexOf(' ');
-        if (first <= 0 || last <= first) fail($"expected '<id> <literal> <byte length>', got: {line}");
+        if (first <= 0 || last <= first) throw new FormatException($"expected '<id> <literal> <byte length>', got: {line}");
         if (!int.TryParse(line.AsSpan(0, first), NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id == EndOfTextId)
-            fail($"token id must be a positive integer (0 is end of text), got '{line[..first]}'");
+            throw new FormatException($"token id must be a positive integer (0 is end of text), got '{line[..first]}'");
         if (!int.TryParse(line.AsSpan(last + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var length))
-            fail($"byte length must be a non-negative integer, got '{line[(last + 1)..]}'");
-        byte[] bytes = [];
-        try
-        {
-            bytes = PythonLiteral.ToBytes(line[(first + 1)..last]);
-        }
-        catch (FormatException e)
-        {
-            fail(e.Message);
-        }
-        if (bytes.Length == 0) fail($"token {id} is empty");
-        if (bytes.Length != length) fail($"token {id} has {bytes.Length} bytes but the line declares {length}");
+            throw new FormatException($"byte length must be a non-negative integer, got '{line[(last + 1)..]}'");
+        var bytes = PythonLiteral.ToBytes(line[(first + 1)..last]);
+        if (bytes.Length == 0) throw new FormatException($"token {id} is empty");
+        if (bytes.Length != length) throw new FormatException($"token {id} has {bytes.Length} bytes but the line declares {length}");
         return (id, bytes);
     }
 
