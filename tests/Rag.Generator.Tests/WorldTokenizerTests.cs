@@ -72,6 +72,15 @@ public class WorldTokenizerTests
     }
 
     [Fact]
+    public void Index_by_token_count_cuts_at_token_ends()
+    {
+        Assert.Equal(5, Tokenizer.GetIndexByTokenCount("Hello world", 1, out _, out var count));
+        Assert.Equal(1, count);
+        Assert.Equal(5, Tokenizer.GetIndexByTokenCountFromEnd("Hello world", 1, out _, out count));
+        Assert.Equal(1, count);
+    }
+
+    [Fact]
     public void Span_decode_reports_a_too_small_destination()
     {
         var ids = Tokenizer.EncodeToIds("Hello world");
