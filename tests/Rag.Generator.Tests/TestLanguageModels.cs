@@ -13,6 +13,13 @@ internal sealed class LastTokenState(int batch) : IModelState
     public long TokensSeen { get; set; }
     public bool Disposed { get; private set; }
 
+    public IModelState Expand(int batch)
+    {
+        var copy = new LastTokenState(batch) { TokensSeen = TokensSeen };
+        Array.Fill(copy.LastToken, LastToken[0]);
+        return copy;
+    }
+
     public void Dispose() => Disposed = true;
 }
 
