@@ -11,3 +11,13 @@ public sealed class RequiresCudaFactAttribute : FactAttribute
             Skip = "CUDA is not available here (torch.cuda.is_available() is false: no GPU or the CPU-only TorchSharp backend).";
     }
 }
+
+/// <summary>A fact about behaviour without CUDA; skipped, with the reason, where CUDA is available.</summary>
+public sealed class RequiresNoCudaFactAttribute : FactAttribute
+{
+    public RequiresNoCudaFactAttribute()
+    {
+        if (torch.cuda.is_available())
+            Skip = "CUDA is available here, so the behaviour without it cannot be observed.";
+    }
+}

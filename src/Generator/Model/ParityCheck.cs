@@ -3,8 +3,11 @@ using static TorchSharp.torch;
 
 namespace Rag.Generator.Model;
 
-/// <summary>One case of a parity check: the worst position's max |Δlogit| relative to that position's max |logit|.</summary>
-public sealed record ParityResult(string Case, long Batch, long Tokens, double MaxRelativeError);
+/// <summary>
+/// One case of a parity check: the worst position's max |Δlogit| relative to that position's max |logit|, and the
+/// fraction of positions whose most likely next token is the reference's.
+/// </summary>
+public sealed record ParityResult(string Case, long Batch, long Tokens, double MaxRelativeError, double Top1Agreement);
 
 /// <summary>
 /// Compares a model's logits at every position with reference logits stored in a safetensors file holding
@@ -41,7 +44,8 @@ public static class ParityCheck
                 $"case '{name}' has tokens [{string.Join(", ", tokens.shape)}] and logits [{string.Join(", ", logits.shape)}]; expected [B, T] and [B, T, {model.VocabSize}]");
         using var state = model.CreateState((int)tokens.shape[0]);
         var actual = model.ForwardAll(tokens, state).cpu();
-        return new ParityResult(name, tokens.shape[0], tokens.shape[1], MaxRelativeError(actual, logits));
+        var top1 = actual.argmax(-1).eq(logits.argmax(-1)).to(ScalarType.Float32).mean().item<float>();
+        return new ParityResult(name, tokens.shape[0], tokens.shape[1], MaxRelativeError(actual, logits), top1);
     }
 
     /// <summary>max over positions of max_v |actual - expected| / max_v |expected|, for [..., V] logits.</summary>
