@@ -1,6 +1,7 @@
 using Rag.Generator.Model;
 using TorchSharp;
 using TorchSharp.Modules;
+using LayerNorm = TorchSharp.Modules.LayerNorm;
 using static TorchSharp.torch;
 
 namespace Rag.Generator.Baselines;

@@ -3,10 +3,9 @@ using static TorchSharp.torch;
 
 namespace Rag.Generator.Model;
 
-/// <summary>How to place and run a loaded model (configuration section <see cref="SectionName"/>).</summary>
+/// <summary>How to place and run a loaded model (the CLI and the Generator settings fill it in).</summary>
 public sealed class ModelLoadOptions
 {
-    public const string SectionName = "Model";
 
     /// <summary>"cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "cpu";

@@ -49,6 +49,17 @@ public sealed class Rwkv7State : IModelState
     public Rwkv7State Clone() => new(Batch, Layers.Select(l => new Rwkv7LayerState(
         Owned(l.TimeMixShift.clone()), Owned(l.Wkv.clone()), Owned(l.ChannelMixShift.clone()))).ToArray());
 
+    public IModelState Expand(int batch)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "State batch must be at least 1.");
+        return new Rwkv7State(batch, Layers.Select(l => new Rwkv7LayerState(
+            FirstRepeated(l.TimeMixShift, batch), FirstRepeated(l.Wkv, batch), FirstRepeated(l.ChannelMixShift, batch))).ToArray());
+    }
+
+    /// <summary>Sequence 0 of <paramref name="t"/> copied <paramref name="batch"/> times along dimension 0.</summary>
+    private static Tensor FirstRepeated(Tensor t, int batch) =>
+        Owned(t.narrow(0, 0, 1).repeat([batch, .. Enumerable.Repeat(1L, (int)t.dim() - 1)]));
+
     /// <summary>The state lives until disposed, whatever dispose scope the caller happens to be in.</summary>
     private static Tensor Owned(Tensor t) => t.DetachFromDisposeScope();
 
