@@ -18,7 +18,7 @@ namespace Rag.Generator.Model;
 /// </code>
 /// so the rows U of a chunk satisfy the unit lower-triangular system (I - A_ab) U = Ã M_0 + A_ak V (WY/UT form)
 /// and the outputs are Y = (R̃ + A_rb W) M_0 + A_rb U_0 + A_rk V, all matmuls plus one triangular solve;
-/// only the chunk-to-chunk state update is sequential. Memory is O(T·L), never T×T. Everything here is fp32.
+/// only the chunk-to-chunk state update (one multiply-add per chunk) is sequential. Memory is O(T·L), never T×T. Everything here is fp32.
 /// </summary>
 public sealed class Wkv7
 {
@@ -90,22 +90,24 @@ public sealed class Wkv7
         // Y = Q M_0 + Y_0.
         var q = rDecayed + rB.matmul(w);
         var y = rB.matmul(u0) + rK.matmul(v);
-        var decayEnd = gEnd.exp().mT;       // diag(Γ_L) as a column: [B, H, chunks, N, 1]
 
-        var m = state.mT.contiguous();      // M = Sᵀ: [B, H, N(key), N(value)]
+        // Chunk to chunk the state is affine in itself: M_next = A M + C with
+        //   A = diag(Γ_L) + (Γ_L Γ⁻¹ B)ᵀ W,   C = (Γ_L Γ⁻¹ B)ᵀ U_0 + (Γ_L Γ⁻¹ K)ᵀ V,
+        // both computed for every chunk at once, so the sequential part is one fused multiply-add per chunk.
+        var transition = bToEnd.mT.matmul(w) + gEnd.exp().mT * eye(N, device: r.device);    // A: [B, H, chunks, N, N]
+        var input = bToEnd.mT.matmul(u0) + kToEnd.mT.matmul(v);                             // C: [B, H, chunks, N, N]
+        long bh = batch * H;
+        var transitions = transition.reshape(bh, chunks, N, N);
+        var inputs = input.reshape(bh, chunks, N, N);
+        var m = state.mT.reshape(bh, N, N);        // M = Sᵀ: key × value
+        var starts = new Tensor[chunks];           // M at the start of each chunk
         for (long c = 0; c < chunks; c++)
         {
-            using var step = NewDisposeScope();
-            y.select(2, c).add_(q.select(2, c).matmul(m));
-            var u = w.select(2, c).matmul(m).add_(u0.select(2, c));
-            var next = (decayEnd.select(2, c) * m)
-                .add_(bToEnd.select(2, c).mT.matmul(u))
-                .add_(kToEnd.select(2, c).mT.matmul(v.select(2, c)));
-            var previous = m;
-            m = next.MoveToOuterDisposeScope();
-            previous.Dispose(); // keep one N×N state per head alive, not one per chunk
+            starts[c] = m;
+            m = transitions.select(1, c).bmm(m).add_(inputs.select(1, c));
         }
-        state.copy_(m.mT);
+        y.add_(q.matmul(stack(starts, 1).view(batch, H, chunks, N, N)));
+        state.copy_(m.view(batch, H, N, N).mT); // last: starts[0] may be a view of state
 
         // [B, H, chunks, L, N] → [B, T, H, N]
         return y.permute(0, 2, 3, 1, 4).reshape(batch, chunks * L, H, N).narrow(1, 0, T).contiguous().MoveToOuterDisposeScope();
