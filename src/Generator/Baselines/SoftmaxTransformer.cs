@@ -28,7 +28,6 @@ public sealed class SoftmaxTransformer : nn.Module, ILanguageModel
         _headSize = headSize;
         VocabSize = vocab;
         Device = device;
-        using var _ = torch.NewDisposeScope();
         torch.manual_seed(seed);
         _emb = nn.Embedding(vocab, width);
         _blocks = new ModuleList<AttentionBlock>(Enumerable.Range(0, layers).Select(i => new AttentionBlock(width, _heads, headSize)).ToArray());
@@ -52,7 +51,13 @@ public sealed class SoftmaxTransformer : nn.Module, ILanguageModel
         using var _ = torch.no_grad();
         var x = _emb.forward(tokens.to(Device));            // [B, T, C]
         for (int i = 0; i < _blocks.Count; i++)
-            x = _blocks[i].forward(x, cache, i);
+        {
+            // A scope per layer: only one layer's intermediates are alive at a time.
+            using var layerScope = torch.NewDisposeScope();
+            var next = _blocks[i].forward(x, cache, i).MoveToOuterDisposeScope();
+            x.Dispose();
+            x = next;
+        }
         var last = x[.., -1, ..];                           // [B, C]
         return _head.forward(_lnOut.forward(last)).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }

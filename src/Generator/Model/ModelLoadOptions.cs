@@ -6,7 +6,6 @@ namespace Rag.Generator.Model;
 /// <summary>How to place and run a loaded model (the CLI and the Generator settings fill it in).</summary>
 public sealed class ModelLoadOptions
 {
-
     /// <summary>"cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "cpu";
 
@@ -26,7 +25,7 @@ public sealed class ModelLoadOptions
     /// </summary>
     public const int MaxChunkLength = 64;
 
-    internal Device ResolveDevice()
+    public Device ResolveDevice()
     {
         var name = Device.Trim().ToLowerInvariant();
         if (name == "cpu") return CPU;
@@ -41,7 +40,7 @@ public sealed class ModelLoadOptions
         throw new ArgumentException($"Model device '{Device}' is not supported; use \"cpu\", \"cuda\" or \"cuda:N\".", nameof(Device));
     }
 
-    internal ScalarType ResolveDtype() => ParseDtype(Dtype);
+    public ScalarType ResolveDtype() => ParseDtype(Dtype);
 
     public static ScalarType ParseDtype(string dtype) => dtype.Trim().ToLowerInvariant() switch
     {
@@ -51,7 +50,7 @@ public sealed class ModelLoadOptions
         _ => throw new ArgumentException($"Model dtype '{dtype}' is not supported; use \"fp32\", \"bf16\" or \"fp16\".", nameof(Dtype)),
     };
 
-    internal void Validate()
+    public void Validate()
     {
         if (ChunkLength < 1 || ChunkLength > MaxChunkLength)
             throw new ArgumentOutOfRangeException(nameof(ChunkLength), ChunkLength, $"Model chunk length must be between 1 and {MaxChunkLength}.");

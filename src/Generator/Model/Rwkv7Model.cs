@@ -161,7 +161,14 @@ public sealed class Rwkv7Model : ILanguageModel
         var x = _embedding.index_select(0, tokens.reshape(-1)).view(B, T, Config.EmbeddingSize);
         Tensor? vFirst = null;
         for (int i = 0; i < _blocks.Length; i++)
-            x = _blocks[i].Forward(x, state.Layers[i], ref vFirst);
+        {
+            // A scope per layer: only one layer's intermediates are alive at a time.
+            using var layerScope = NewDisposeScope();
+            var next = _blocks[i].Forward(x, state.Layers[i], ref vFirst).MoveToOuterDisposeScope();
+            if (i == 0) vFirst = vFirst?.MoveToOuterDisposeScope();
+            x.Dispose();
+            x = next;
+        }
         return x;
     }
 

@@ -18,7 +18,7 @@ namespace Rag.Generator.Model;
 /// </code>
 /// so the rows U of a chunk satisfy the unit lower-triangular system (I - A_ab) U = Ã M_0 + A_ak V (WY/UT form)
 /// and the outputs are Y = (R̃ + A_rb W) M_0 + A_rb U_0 + A_rk V, all matmuls plus one triangular solve;
-/// only the chunk-to-chunk state update (one multiply-add per chunk) is sequential. Memory is O(T·L), never T×T. Everything here is fp32.
+/// the chunk-to-chunk state updates are composed by a parallel scan. Memory is O(T·L), never T×T. Everything here is fp32.
 /// </summary>
 public sealed class Wkv7
 {
@@ -93,21 +93,26 @@ public sealed class Wkv7
 
         // Chunk to chunk the state is affine in itself: M_next = A M + C with
         //   A = diag(Γ_L) + (Γ_L Γ⁻¹ B)ᵀ W,   C = (Γ_L Γ⁻¹ B)ᵀ U_0 + (Γ_L Γ⁻¹ K)ᵀ V,
-        // both computed for every chunk at once, so the sequential part is one fused multiply-add per chunk.
-        var transition = bToEnd.mT.matmul(w) + gEnd.exp().mT * eye(N, device: r.device);    // A: [B, H, chunks, N, N]
-        var input = bToEnd.mT.matmul(u0) + kToEnd.mT.matmul(v);                             // C: [B, H, chunks, N, N]
+        // computed for every chunk at once. An inclusive scan over chunks (Hillis–Steele: log2(chunks) rounds
+        // of batched matmuls, instead of one small sequential step per chunk) composes them so that
+        // M after chunk c = (A_c⋯A_0) M_0 + C'_c.
         long bh = batch * H;
-        var transitions = transition.reshape(bh, chunks, N, N);
-        var inputs = input.reshape(bh, chunks, N, N);
-        var m = state.mT.reshape(bh, N, N);        // M = Sᵀ: key × value
-        var starts = new Tensor[chunks];           // M at the start of each chunk
-        for (long c = 0; c < chunks; c++)
+        var transitions = (bToEnd.mT.matmul(w) + gEnd.exp().mT * eye(N, device: r.device)).reshape(bh, chunks, N, N);
+        var inputs = (bToEnd.mT.matmul(u0) + kToEnd.mT.matmul(v)).reshape(bh, chunks, N, N);
+        for (long d = 1; d < chunks; d *= 2)
         {
-            starts[c] = m;
-            m = transitions.select(1, c).bmm(m).add_(inputs.select(1, c));
+            var later = transitions.narrow(1, d, chunks - d);
+            var composedInputs = cat([inputs.narrow(1, 0, d), later.matmul(inputs.narrow(1, 0, chunks - d)).add_(inputs.narrow(1, d, chunks - d))], 1);
+            var composedTransitions = cat([transitions.narrow(1, 0, d), later.matmul(transitions.narrow(1, 0, chunks - d))], 1);
+            transitions.Dispose();
+            inputs.Dispose();
+            (transitions, inputs) = (composedTransitions, composedInputs);
         }
-        y.add_(q.matmul(stack(starts, 1).view(batch, H, chunks, N, N)));
-        state.copy_(m.view(batch, H, N, N).mT); // last: starts[0] may be a view of state
+        var m0 = state.mT.reshape(bh, 1, N, N);             // M = Sᵀ: key × value
+        var ends = transitions.matmul(m0).add_(inputs);     // M after each chunk: [B·H, chunks, N, N]
+        var starts = cat([m0, ends.narrow(1, 0, chunks - 1)], 1);
+        y.add_(q.matmul(starts.view(batch, H, chunks, N, N)));
+        state.copy_(ends.select(1, chunks - 1).view(batch, H, N, N).mT);
 
         // [B, H, chunks, L, N] → [B, T, H, N]
         return y.permute(0, 2, 3, 1, 4).reshape(batch, chunks * L, H, N).narrow(1, 0, T).contiguous().MoveToOuterDisposeScope();
