@@ -84,6 +84,28 @@ public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTest
     }
 
     [Fact]
+    public async Task Loaded_dense_index_follows_replacements_and_deletions()
+    {
+        var ids = await IngestCorpusAsync();
+        Assert.Equal("docs/space/mars.md", (await Store.SearchAsync(new SearchQuery("", Basis(2), 1, SearchMode.Dense)))[0].Source);
+
+        // Mars now points along basis 7, where no other document points.
+        var moved = CorpusDocument(2, hash: "v2") with
+        {
+            Chunks = [new ChunkInput(0, "Mars moved.", 2, 0, 11, Basis(7))],
+        };
+        Assert.Equal(UpsertOutcome.Replaced, await Store.UpsertAsync(moved));
+        var hit = (await Store.SearchAsync(new SearchQuery("", Basis(7), 1, SearchMode.Dense)))[0];
+        Assert.Equal(("docs/space/mars.md", "Mars moved."), (hit.Source, hit.Text));
+        Assert.Equal(1.0, hit.Score, 5);
+
+        Assert.True(await Store.DeleteDocumentAsync(ids["docs/space/mars.md"]));
+        var all = await Store.SearchAsync(new SearchQuery("", Basis(7), 20, SearchMode.Dense));
+        Assert.DoesNotContain(all, h => h.Source == "docs/space/mars.md");
+        Assert.Equal(Corpus.Sum(c => c.Chunks.Length) - 1, all.Count);
+    }
+
+    [Fact]
     public async Task Hybrid_equals_rrf_of_the_candidate_lists()
     {
         await IngestCorpusAsync();
