@@ -238,6 +238,22 @@ public abstract class DocumentStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Hybrid_with_one_input_ranks_like_that_input()
+    {
+        await IngestCorpusAsync();
+        var denseOnly = await Store.SearchAsync(new SearchQuery("", Basis(4), 3, SearchMode.Hybrid));
+        var dense = await Store.SearchAsync(new SearchQuery("", Basis(4), 3, SearchMode.Dense));
+        Assert.Equal(dense.Select(h => h.ChunkId), denseOnly.Select(h => h.ChunkId));
+
+        var keywordOnly = await Store.SearchAsync(new SearchQuery("red planet", default, 3, SearchMode.Hybrid));
+        var keyword = await Store.SearchAsync(new SearchQuery("red planet", default, 3, SearchMode.Bm25));
+        Assert.Equal(keyword.Select(h => h.ChunkId), keywordOnly.Select(h => h.ChunkId));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.SearchAsync(new SearchQuery("text", default, 3, SearchMode.Dense)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.SearchAsync(new SearchQuery("text", default, 0, SearchMode.Bm25)));
+    }
+
+    [Fact]
     public async Task Invalid_documents_are_rejected_with_the_source_named()
     {
         var empty = await Assert.ThrowsAsync<ArgumentException>(() => Store.UpsertAsync(TextDocument(" ", "h", "x")));
