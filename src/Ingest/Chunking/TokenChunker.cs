@@ -106,14 +106,21 @@ public sealed class TokenChunker
         return -1;
     }
 
-    /// <summary>Where the next chunk starts: the last <see cref="OverlapTokens"/> tokens of this one.</summary>
+    /// <summary>Where the next chunk starts: at most the last <see cref="OverlapTokens"/> tokens of this one, counted on their own.</summary>
     private int OverlapStart(string text, int start, int end)
     {
-        if (OverlapTokens == 0)
-            return end;
-        int next = start + _tokenizer.GetIndexByTokenCountFromEnd(
-            text.AsSpan(start, end - start), OverlapTokens, out _, out _, considerNormalization: false);
-        return next > start ? AvoidSplittingSurrogates(text, start, next) : end;
+        for (int budget = OverlapTokens; budget > 0; budget--)
+        {
+            int next = start + _tokenizer.GetIndexByTokenCountFromEnd(
+                text.AsSpan(start, end - start), budget, out _, out _, considerNormalization: false);
+            next = SkipWhitespace(text, AvoidSplittingSurrogates(text, start, next));
+            if (next >= end)
+                break;
+            if (CountTokens(text.AsSpan(next, end - next)) <= OverlapTokens)
+                return next;
+        }
+
+        return end;
     }
 
     private static int AvoidSplittingSurrogates(string text, int start, int index)

@@ -17,7 +17,7 @@ public sealed class DocxLoader(IOptions<IngestOptions> options) : IDocumentLoade
         _zipGuard.Check(content);
         using WordprocessingDocument document = WordprocessingDocument.Open(new MemoryStream(content, writable: false), isEditable: false);
         Body body = document.MainDocumentPart?.Document?.Body
-            ?? throw new InvalidDocumentException("DOCX has no main document body");
+            ?? throw new InvalidDocumentException("not a Word document: no main document body");
 
         IEnumerable<string> paragraphs = body.Descendants<Paragraph>().Select(ParagraphText).Where(p => p.Length > 0);
         string? title = document.PackageProperties.Title;
