@@ -1,5 +1,7 @@
 using Markdig;
+using Markdig.Extensions.Tables;
 using Markdig.Renderers;
+using Markdig.Renderers.Html;
 using Markdig.Syntax;
 
 namespace Rag.Ingest.Loading;
@@ -23,6 +25,7 @@ public sealed class MarkdownLoader : IDocumentLoader
         // Markdig's plain-text rendering is its HTML renderer with tags and escaping switched off.
         var renderer = new HtmlRenderer(writer) { EnableHtmlForBlock = false, EnableHtmlForInline = false, EnableHtmlEscape = false };
         Pipeline.Setup(renderer);
+        renderer.ObjectRenderers.Replace<HtmlTableRenderer>(new PlainTableRenderer());
         renderer.Render(document);
         writer.Flush();
         return writer.ToString();
@@ -34,5 +37,27 @@ public sealed class MarkdownLoader : IDocumentLoader
         if (heading?.Inline is null)
             return null;
         return string.Concat(heading.Inline.Descendants<Markdig.Syntax.Inlines.LiteralInline>().Select(l => l.Content.ToString()));
+    }
+
+    /// <summary>One line per table row, cells joined by " | " (the stock renderer runs a whole table into one line).</summary>
+    private sealed class PlainTableRenderer : HtmlObjectRenderer<Table>
+    {
+        protected override void Write(HtmlRenderer renderer, Table table)
+        {
+            renderer.EnsureLine();
+            foreach (TableRow row in table.OfType<TableRow>())
+            {
+                string separator = "";
+                foreach (TableCell cell in row.OfType<TableCell>())
+                {
+                    renderer.Write(separator);
+                    foreach (LeafBlock leaf in cell.OfType<LeafBlock>())
+                        renderer.WriteLeafInline(leaf);
+                    separator = " | ";
+                }
+
+                renderer.WriteLine();
+            }
+        }
     }
 }

@@ -64,12 +64,21 @@ public sealed class LoaderTests : IDisposable
 
             - first **item**
             - second item
+
+            | Key | Value |
+            |-----|-------|
+            | k1  | v1    |
+
+            ```
+            var x = 1;
+            ```
             """;
         LoadedDocument document = await LoadAsync(_folder.Write("readme.md", markdown));
 
         string[] lines = document.Text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(
-            ["Getting started", "Install the tool with dotnet tool install and read the guide.", "Next steps", "first item", "second item"],
+            ["Getting started", "Install the tool with dotnet tool install and read the guide.", "Next steps", "first item", "second item",
+             "Key | Value", "k1 | v1", "var x = 1;"],
             lines);
         Assert.Equal("Getting started", document.Title);
     }
