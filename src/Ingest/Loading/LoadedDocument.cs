@@ -1,0 +1,26 @@
+namespace Rag.Ingest.Loading;
+
+/// <param name="Source">Full, normalised path of the file; the document's key in the store.</param>
+/// <param name="ContentHash">
+/// Lower-case hex SHA-256 of the UTF-8 bytes of <paramref name="Text"/> (the extracted text, not the file bytes):
+/// a re-saved file whose text is unchanged (new DOCX/PDF metadata, other line endings) is not re-embedded.
+/// </param>
+/// <param name="ByteCount">Size of the file on disk.</param>
+public sealed record LoadedDocument(string Source, string Title, string Text, string ContentHash, long ByteCount);
+
+/// <summary>A file that could not be ingested and why; reported, never thrown, so a batch goes on.</summary>
+public sealed record IngestFailure(string Path, string Reason);
+
+/// <summary>Either a loaded document or the failure that prevented it.</summary>
+public sealed record LoadResult
+{
+    private LoadResult(LoadedDocument? document, IngestFailure? failure) => (Document, Failure) = (document, failure);
+
+    public LoadedDocument? Document { get; }
+
+    public IngestFailure? Failure { get; }
+
+    public static LoadResult Success(LoadedDocument document) => new(document, null);
+
+    public static LoadResult Failed(string path, string reason) => new(null, new IngestFailure(path, reason));
+}
