@@ -49,7 +49,8 @@ internal sealed class BertWeights : IDisposable
         if (!stored.shape.SequenceEqual(shape))
             throw new CheckpointFormatException(Path, $"tensor '{_prefix + key}' has shape [{string.Join(", ", stored.shape)}] but config.json requires [{string.Join(", ", shape)}]");
         // Half-precision exports are widened: the encoder computes in float32 on every device.
-        return stored.to(ScalarType.Float32, _device).detach();
+        using var converted = stored.to(ScalarType.Float32, _device);
+        return converted.detach();
     }
 
     public void Dispose()
