@@ -29,4 +29,10 @@ public interface ILanguageModel : IDisposable
 public interface IModelState : IDisposable
 {
     int Batch { get; }
+
+    /// <summary>
+    /// A new state of <paramref name="batch"/> sequences, each a copy of this state's first sequence:
+    /// one prompt read once, then several continuations decoded together.
+    /// </summary>
+    IModelState Expand(int batch);
 }

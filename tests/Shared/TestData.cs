@@ -1,4 +1,4 @@
-namespace Rag.Generator.Tests;
+namespace Rag.Tests;
 
 /// <summary>Locates the repository's tests/data folder from the test binaries.</summary>
 internal static class TestData

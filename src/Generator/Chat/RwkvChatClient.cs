@@ -1,0 +1,111 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rag.Generator.Generation;
+using Rag.Generator.Model;
+using Rag.Generator.Tokenization;
+
+namespace Rag.Generator.Chat;
+
+/// <summary>
+/// <see cref="IChatClient"/> over a local RWKV model: the conversation is formatted with
+/// <see cref="ChatPromptFormatter"/> and continued until the model closes its turn (a blank line),
+/// ends the text, meets a requested stop sequence or reaches the token limit.
+/// </summary>
+/// <remarks>
+/// Every request prefills its own model state, so requests are independent; model calls are serialised by
+/// <see cref="TextGenerator"/>. The client does not own the model: disposing the client leaves it alive.
+/// </remarks>
+public sealed class RwkvChatClient : IChatClient
+{
+    private readonly TextGenerator _generator;
+    private readonly GeneratorOptions _options;
+    private readonly ChatClientMetadata _metadata;
+    private readonly ILogger _logger;
+
+    public RwkvChatClient(ILanguageModel model, WorldTokenizer tokenizer, GeneratorOptions? options = null, ILogger<RwkvChatClient>? logger = null)
+    {
+        _options = options ?? new GeneratorOptions();
+        _generator = new TextGenerator(model, tokenizer, _options);
+        _logger = logger ?? NullLogger<RwkvChatClient>.Instance;
+        var modelId = string.IsNullOrEmpty(_options.ModelPath) ? "rwkv7" : Path.GetFileNameWithoutExtension(_options.ModelPath);
+        _metadata = new ChatClientMetadata("rwkv", providerUri: null, defaultModelId: modelId);
+    }
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (options?.Tools is { Count: > 0 }) throw new NotSupportedException("RwkvChatClient does not support tool calling (ChatOptions.Tools).");
+        var prompt = ChatPromptFormatter.Format(messages, options?.Instructions);
+        var generation = _generator.Generate(prompt, ToSamplingOptions(options));
+
+        var responseId = Guid.NewGuid().ToString("N");
+        var createdAt = DateTimeOffset.UtcNow;
+        var atStart = true;  // the model writes a space after "Assistant:"; the reply should not start with it
+        await foreach (var piece in generation.WithCancellation(cancellationToken))
+        {
+            var text = atStart ? piece.TrimStart() : piece;
+            if (text.Length == 0) continue;
+            atStart = false;
+            yield return NewUpdate(responseId, createdAt, [new TextContent(text)]);
+        }
+
+        var finishReason = generation.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
+        var usage = new UsageDetails
+        {
+            InputTokenCount = generation.PromptTokenCount,
+            OutputTokenCount = generation.CompletionTokenCount,
+            TotalTokenCount = generation.PromptTokenCount + generation.CompletionTokenCount,
+        };
+        _logger.LogDebug("RWKV chat response {ResponseId}: {InputTokens} prompt tokens, {OutputTokens} completion tokens, finish {FinishReason}",
+            responseId, usage.InputTokenCount, usage.OutputTokenCount, finishReason);
+        var last = NewUpdate(responseId, createdAt, [new UsageContent(usage)]);
+        last.FinishReason = finishReason;
+        yield return last;
+    }
+
+    /// <summary>Maps request options onto sampling options; unset ones take the configured defaults.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option value breaks its rule (the message names it).</exception>
+    public SamplingOptions ToSamplingOptions(ChatOptions? options)
+    {
+        var sampling = new SamplingOptions
+        {
+            Temperature = options?.Temperature ?? _options.Temperature,
+            TopP = options?.TopP ?? _options.TopP,
+            TopK = options?.TopK ?? 0,
+            PresencePenalty = options?.PresencePenalty ?? 0,
+            FrequencyPenalty = options?.FrequencyPenalty ?? 0,
+            MaxTokens = options?.MaxOutputTokens ?? _options.MaxTokens,
+            StopSequences = [ChatPromptFormatter.TurnSeparator, .. options?.StopSequences ?? []],
+            Seed = options?.Seed,
+        };
+        sampling.Validate();
+        return sampling;
+    }
+
+    private ChatResponseUpdate NewUpdate(string responseId, DateTimeOffset createdAt, IList<AIContent> contents) =>
+        new(ChatRole.Assistant, contents)
+        {
+            ResponseId = responseId,
+            MessageId = responseId,
+            CreatedAt = createdAt,
+            ModelId = _metadata.DefaultModelId,
+        };
+
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null) return null;
+        if (serviceType == typeof(ChatClientMetadata)) return _metadata;
+        if (serviceType == typeof(TextGenerator)) return _generator;
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,59 @@
+using Rag.Generator.Checkpoints;
+using static TorchSharp.torch;
+
+namespace Rag.Generator.Model;
+
+/// <summary>
+/// One case of a parity check: the worst position's max |Δlogit| relative to that position's max |logit|, and the
+/// fraction of positions whose most likely next token is the reference's.
+/// </summary>
+public sealed record ParityResult(string Case, long Batch, long Tokens, double MaxRelativeError, double Top1Agreement);
+
+/// <summary>
+/// Compares a model's logits at every position with reference logits stored in a safetensors file holding
+/// <c>&lt;case&gt;.tokens</c> ([T] or [B, T], int64) and <c>&lt;case&gt;.logits</c> ([T, V] or [B, T, V]).
+/// </summary>
+public static class ParityCheck
+{
+    public static IReadOnlyList<ParityResult> Run(Rwkv7Model model, string expectedPath)
+    {
+        var expected = SafeTensors.Load(expectedPath);
+        try
+        {
+            var cases = expected.Keys.Where(k => k.EndsWith(".tokens", StringComparison.Ordinal))
+                .Select(k => k[..^".tokens".Length]).Order(StringComparer.Ordinal).ToList();
+            if (cases.Count == 0)
+                throw new CheckpointFormatException(expectedPath, "holds no '<case>.tokens' tensors to check against");
+            return cases.Select(name => RunCase(model, name, expected, expectedPath)).ToList();
+        }
+        finally
+        {
+            foreach (var t in expected.Values) t.Dispose();
+        }
+    }
+
+    private static ParityResult RunCase(Rwkv7Model model, string name, Dictionary<string, Tensor> expected, string path)
+    {
+        if (!expected.TryGetValue(name + ".logits", out var logits))
+            throw new CheckpointFormatException(path, $"has '{name}.tokens' but no '{name}.logits'");
+        using var scope = NewDisposeScope();
+        var tokens = expected[name + ".tokens"];
+        if (tokens.dim() == 1) (tokens, logits) = (tokens.unsqueeze(0), logits.unsqueeze(0));
+        if (tokens.dim() != 2 || logits.dim() != 3 || !logits.shape[..2].SequenceEqual(tokens.shape) || logits.shape[2] != model.VocabSize)
+            throw new CheckpointFormatException(path,
+                $"case '{name}' has tokens [{string.Join(", ", tokens.shape)}] and logits [{string.Join(", ", logits.shape)}]; expected [B, T] and [B, T, {model.VocabSize}]");
+        using var state = model.CreateState((int)tokens.shape[0]);
+        var actual = model.ForwardAll(tokens, state).cpu();
+        var top1 = actual.argmax(-1).eq(logits.argmax(-1)).to(ScalarType.Float32).mean().item<float>();
+        return new ParityResult(name, tokens.shape[0], tokens.shape[1], MaxRelativeError(actual, logits), top1);
+    }
+
+    /// <summary>max over positions of max_v |actual - expected| / max_v |expected|, for [..., V] logits.</summary>
+    public static double MaxRelativeError(Tensor actual, Tensor expected)
+    {
+        using var scope = NewDisposeScope();
+        var difference = (actual.to(ScalarType.Float32) - expected.to(ScalarType.Float32)).abs().amax([-1]);
+        var scale = expected.to(ScalarType.Float32).abs().amax([-1]).clamp_min(1e-30);
+        return (difference / scale).max().item<float>();
+    }
+}

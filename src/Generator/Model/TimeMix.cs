@@ -1,0 +1,79 @@
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Rag.Generator.Model;
+
+/// <summary>
+/// RWKV-7 time mix ("attention"). From the token-shifted input it forms, per channel,
+/// receptance r, decay w, key k, value v, in-context learning rate a and gate g; runs the WKV delta rule with
+/// a = -kk, b = kk·a (kk the normalised key); normalises per head (GroupNorm, eps 64e-5), adds the r·k bonus
+/// and projects out through the gate.
+/// </summary>
+internal sealed class TimeMix : IDisposable
+{
+    private readonly int H, N;
+    private readonly Tensor x_r, x_w, x_k, x_v, x_a, x_g; // token-shift mixes [1, 1, C]
+    private readonly Tensor w0, w1, w2;                   // decay LoRA
+    private readonly Tensor a0, a1, a2;                   // in-context learning rate LoRA
+    private readonly Tensor? v0, v1, v2;                  // value residual towards v_first (layers > 0)
+    private readonly Tensor g1, g2;                       // gate LoRA
+    private readonly Tensor k_k, k_a;                     // [1, 1, C]
+    private readonly Tensor r_k;                          // bonus [H, N], fp32
+    private readonly Tensor receptance, key, value, output; // [C, C]
+    private readonly Tensor ln_x_weight, ln_x_bias;       // [C], fp32
+    private readonly Wkv7 wkv;
+
+    public TimeMix(ModelWeights weights, string prefix, Rwkv7Config config, int layer, Wkv7 wkv)
+    {
+        (H, N) = (config.HeadCount, config.HeadSize);
+        (x_r, x_w, x_k) = (weights[$"{prefix}.x_r"], weights[$"{prefix}.x_w"], weights[$"{prefix}.x_k"]);
+        (x_v, x_a, x_g) = (weights[$"{prefix}.x_v"], weights[$"{prefix}.x_a"], weights[$"{prefix}.x_g"]);
+        (w0, w1, w2) = (weights[$"{prefix}.w0"], weights[$"{prefix}.w1"], weights[$"{prefix}.w2"]);
+        (a0, a1, a2) = (weights[$"{prefix}.a0"], weights[$"{prefix}.a1"], weights[$"{prefix}.a2"]);
+        if (layer > 0) (v0, v1, v2) = (weights[$"{prefix}.v0"], weights[$"{prefix}.v1"], weights[$"{prefix}.v2"]);
+        (g1, g2) = (weights[$"{prefix}.g1"], weights[$"{prefix}.g2"]);
+        (k_k, k_a, r_k) = (weights[$"{prefix}.k_k"], weights[$"{prefix}.k_a"], weights.Float($"{prefix}.r_k"));
+        (receptance, key) = (weights[$"{prefix}.receptance.weight"], weights[$"{prefix}.key.weight"]);
+        (value, output) = (weights[$"{prefix}.value.weight"], weights[$"{prefix}.output.weight"]);
+        (ln_x_weight, ln_x_bias) = (weights.Float($"{prefix}.ln_x.weight"), weights.Float($"{prefix}.ln_x.bias"));
+        this.wkv = wkv;
+    }
+
+    /// <param name="x">ln1 output [B, T, C].</param>
+    /// <param name="state">This layer's state; its time-mix shift and WKV matrix are advanced in place.</param>
+    /// <param name="vFirst">Layer 0's values [B, T, C]: set by layer 0, mixed towards by the others.</param>
+    public Tensor Forward(Tensor x, Rwkv7LayerState state, ref Tensor? vFirst)
+    {
+        long B = x.shape[0], T = x.shape[1], C = x.shape[2];
+        var xx = TokenShift.Previous(x, state.TimeMixShift) - x;
+        var (xr, xw, xk) = (x + xx * x_r, x + xx * x_w, x + xx * x_k);
+        var (xv, xa, xg) = (x + xx * x_v, x + xx * x_a, x + xx * x_g);
+
+        var r = F.linear(xr, receptance);
+        // Soft-clamped to (-inf, -0.5): the decay exp(-exp(w)) lies in (e^-e^-0.5, 1) ≈ (0.545, 1). fp32 from here.
+        var w = -F.softplus(-(w0 + xw.matmul(w1).tanh().matmul(w2)).to(ScalarType.Float32)) - 0.5;
+        var k = F.linear(xk, key);
+        var v = F.linear(xv, value);
+        if (vFirst is null) vFirst = v;
+        else v = v + (vFirst - v) * (v0! + xv.matmul(v1!).matmul(v2!)).sigmoid();
+        var a = (a0 + xa.matmul(a1).matmul(a2)).sigmoid();
+        var g = xg.matmul(g1).sigmoid().matmul(g2);
+
+        Tensor Heads(Tensor t) => t.to(ScalarType.Float32).view(B, T, H, N);
+        var kk = F.normalize(Heads(k * k_k), p: 2, dim: -1);
+        k = k * (1 + (a - 1) * k_a);
+        var (rh, kh, vh) = (Heads(r), Heads(k), Heads(v));
+
+        var y = wkv.Forward(rh, -w.exp().view(B, T, H, N), kh, vh, -kk, kk * Heads(a), state.Wkv);
+        y = F.group_norm(y.view(B * T, C), H, ln_x_weight, ln_x_bias, 64e-5).view(B, T, H, N);
+        y = y + (rh * kh * r_k).sum(-1, keepdim: true) * vh;
+        return F.linear(y.view(B, T, C).to(x.dtype) * g, output);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { x_r, x_w, x_k, x_v, x_a, x_g, w0, w1, w2, a0, a1, a2, v0, v1, v2, g1, g2,
+                                  k_k, k_a, r_k, receptance, key, value, output, ln_x_weight, ln_x_bias })
+            t?.Dispose();
+    }
+}

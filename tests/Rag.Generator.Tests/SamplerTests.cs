@@ -1,0 +1,125 @@
+using Rag.Generator.Generation;
+using TorchSharp;
+
+namespace Rag.Generator.Tests;
+
+public class SamplerTests
+{
+    private static readonly Dictionary<int, int> NoCounts = [];
+
+    private static int[] Draw(SamplingOptions options, float[] logits, int draws, IReadOnlyDictionary<int, int>? counts = null)
+    {
+        using var sampler = new Sampler(options);
+        using var x = torch.tensor(logits);
+        return Enumerable.Range(0, draws).Select(_ => sampler.Sample(x, counts ?? NoCounts)).ToArray();
+    }
+
+    private static float[] RandomLogits(int size, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, size).Select(_ => (float)(random.NextDouble() * 6 - 3)).ToArray();
+    }
+
+    private static float[] LogProbabilities(params double[] probabilities) => probabilities.Select(p => (float)Math.Log(p)).ToArray();
+
+    [Fact]
+    public void Temperature_zero_takes_the_argmax()
+    {
+        var logits = RandomLogits(1000, seed: 3);
+        var argmax = Array.IndexOf(logits, logits.Max());
+        Assert.All(Draw(new SamplingOptions { Temperature = 0 }, logits, 3), t => Assert.Equal(argmax, t));
+    }
+
+    [Fact]
+    public void Tiny_temperature_behaves_like_greedy()
+    {
+        var logits = RandomLogits(1000, seed: 4);
+        var argmax = Array.IndexOf(logits, logits.Max());
+        Assert.All(Draw(new SamplingOptions { Temperature = 1e-12, Seed = 1 }, logits, 5), t => Assert.Equal(argmax, t));
+    }
+
+    [Fact]
+    public void Accepts_a_batch_row_of_shape_1_by_V()
+    {
+        using var sampler = new Sampler(new SamplingOptions { Temperature = 0 });
+        using var x = torch.tensor(new float[] { 0, 2, 1 }, [1, 3]);
+        Assert.Equal(1, sampler.Sample(x, NoCounts));
+    }
+
+    [Fact]
+    public void Top_k_draws_only_the_k_most_likely()
+    {
+        var logits = RandomLogits(50, seed: 5);
+        var top3 = logits.Select((l, i) => (l, i)).OrderByDescending(p => p.l).Take(3).Select(p => p.i).ToHashSet();
+        var drawn = Draw(new SamplingOptions { TopK = 3, Temperature = 5, Seed = 1 }, logits, 300);
+        Assert.Subset(top3, drawn.ToHashSet());
+        Assert.Equal(3, drawn.Distinct().Count());  // sampling, not greedy
+    }
+
+    [Fact]
+    public void Top_p_draws_only_from_the_nucleus()
+    {
+        // Probability mass before each token: 0, 0.5, 0.8, 0.95 -> top-p 0.85 keeps the first three.
+        var logits = LogProbabilities(0.5, 0.3, 0.15, 0.05);
+        var drawn = Draw(new SamplingOptions { TopP = 0.85, Seed = 2 }, logits, 400);
+        Assert.Equal([0, 1, 2], drawn.Distinct().Order());
+        var unrestricted = Draw(new SamplingOptions { TopP = 1, Seed = 2 }, logits, 400);
+        Assert.Contains(3, unrestricted);
+    }
+
+    [Fact]
+    public void Same_seed_repeats_the_draws_and_another_seed_does_not()
+    {
+        var logits = RandomLogits(1000, seed: 7);
+        var first = Draw(new SamplingOptions { Seed = 42 }, logits, 50);
+        Assert.Equal(first, Draw(new SamplingOptions { Seed = 42 }, logits, 50));
+        Assert.NotEqual(first, Draw(new SamplingOptions { Seed = 43 }, logits, 50));
+    }
+
+    [Theory]
+    // logits 5.0 vs 4.9: token 0 wins unless its penalty exceeds 0.1.
+    [InlineData(0.2, 0.0, 1, 1)]   // presence: -0.2 once
+    [InlineData(0.0, 0.05, 1, 0)]  // frequency: -0.05 x 1
+    [InlineData(0.0, 0.05, 3, 1)]  // frequency: -0.05 x 3
+    [InlineData(-0.5, 0.0, 1, 0)]  // a negative penalty favours the token
+    public void Penalties_lower_the_logits_of_generated_tokens(double presence, double frequency, int count, int expected)
+    {
+        var options = new SamplingOptions { Temperature = 0, PresencePenalty = presence, FrequencyPenalty = frequency };
+        Assert.Equal(expected, Draw(options, [5.0f, 4.9f, 0f], 1, new Dictionary<int, int> { [0] = count })[0]);
+    }
+
+    [Fact]
+    public void Penalties_shift_the_sampled_distribution()
+    {
+        var logits = new float[] { 0, 0 };
+        var counts = new Dictionary<int, int> { [0] = 2 };
+        var options = new SamplingOptions { Seed = 9, FrequencyPenalty = 1 };  // p(0) = 1 / (1 + e^2) ~ 0.12
+        var zeros = Draw(options, logits, 500, counts).Count(t => t == 0);
+        Assert.InRange(zeros, 25, 100);
+    }
+
+    [Theory]
+    [InlineData(nameof(SamplingOptions.Temperature))]
+    [InlineData(nameof(SamplingOptions.TopP))]
+    [InlineData(nameof(SamplingOptions.TopK))]
+    [InlineData(nameof(SamplingOptions.PresencePenalty))]
+    [InlineData(nameof(SamplingOptions.FrequencyPenalty))]
+    [InlineData(nameof(SamplingOptions.MaxTokens))]
+    [InlineData(nameof(SamplingOptions.StopSequences))]
+    public void Invalid_option_is_named(string option)
+    {
+        var options = option switch
+        {
+            nameof(SamplingOptions.Temperature) => new SamplingOptions { Temperature = -0.5 },
+            nameof(SamplingOptions.TopP) => new SamplingOptions { TopP = 0 },
+            nameof(SamplingOptions.TopK) => new SamplingOptions { TopK = -1 },
+            nameof(SamplingOptions.PresencePenalty) => new SamplingOptions { PresencePenalty = 3 },
+            nameof(SamplingOptions.FrequencyPenalty) => new SamplingOptions { FrequencyPenalty = double.NaN },
+            nameof(SamplingOptions.MaxTokens) => new SamplingOptions { MaxTokens = 0 },
+            _ => new SamplingOptions { StopSequences = ["ok", ""] },
+        };
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(options));
+        Assert.Equal(option, e.ParamName);
+        Assert.Contains(option, e.Message);
+    }
+}
