@@ -8,7 +8,7 @@ namespace Rag.Retrieval.Tests;
 /// <summary>The bert-tiny golden fixture (tests/data/bert-tiny) and copies of it with deliberate damage.</summary>
 internal static class BertFixture
 {
-    public static string ModelDirectory { get; } = Path.Combine(FindTestData(), "bert-tiny");
+    public static string ModelDirectory { get; } = TestData.Path("bert-tiny");
 
     public sealed record Case(string Text, int[] InputIds, float[] Mean, float[] Cls);
 
@@ -69,15 +69,5 @@ internal static class BertFixture
             c.GetProperty("input_ids").EnumerateArray().Select(x => x.GetInt32()).ToArray(),
             c.GetProperty("mean_pooled_normalized").EnumerateArray().Select(x => x.GetSingle()).ToArray(),
             c.GetProperty("cls_normalized").EnumerateArray().Select(x => x.GetSingle()).ToArray())).ToArray();
-    }
-
-    private static string FindTestData()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "data");
-            if (System.IO.Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException($"tests/data not found above {AppContext.BaseDirectory}");
     }
 }
