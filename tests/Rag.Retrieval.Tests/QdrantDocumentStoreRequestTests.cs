@@ -74,7 +74,7 @@ public sealed class QdrantDocumentStoreRequestTests
         await store.FindBySourceAsync("docs/other.md");
         Assert.Empty(_server.To(HttpMethod.Put, "/collections/rag"));
         Assert.Empty(_server.To(HttpMethod.Put, "/collections/rag/index?wait=true"));
-        Assert.Single(_server.To(HttpMethod.Get, "/collections/rag/exists"));
+        Assert.Single(_server.To(HttpMethod.Get, "/collections/rag"));
     }
 
     [Fact]
@@ -132,6 +132,21 @@ public sealed class QdrantDocumentStoreRequestTests
         Assert.Equal(2 * 2.5 / (2 + norm), weights[Bm25Index("alpha")], 5);
         Assert.Equal(1 * 2.5 / (1 + norm), weights[Bm25Index("beta")], 5);
         Assert.Equal(1 * 2.5 / (1 + norm), weights[Bm25Index("gamma")], 5);
+    }
+
+    [Fact]
+    public async Task Bm25_terms_ignore_case_and_accents()
+    {
+        _server.CollectionExists = true;
+        await using var store = CreateStore();
+        await store.UpsertAsync(new DocumentInput("a.txt", "h", null, [], [new ChunkInput(0, "Crème BRÛLÉE", 2, 0, 12, ReadOnlyMemory<float>.Empty)]));
+        await store.SearchAsync(new SearchQuery("creme brulee", default, 1, SearchMode.Bm25));
+
+        uint[] expected = [.. new[] { Bm25Index("creme"), Bm25Index("brulee") }.Order()];
+        var stored = _server.To(HttpMethod.Put, Points).First().Json["points"]![0]!["vector"]!["bm25"]!["indices"]!;
+        var queried = Assert.Single(_server.To(HttpMethod.Post, "/collections/rag/points/query")).Json["query"]!["indices"]!;
+        Assert.Equal(expected, stored.AsArray().Select(i => i!.GetValue<uint>()));
+        Assert.Equal(expected, queried.AsArray().Select(i => i!.GetValue<uint>()));
     }
 
     [Fact]
@@ -269,7 +284,7 @@ public sealed class QdrantDocumentStoreRequestTests
               {"key":"document_id","match":{"any":["d1","d2"]}},
               {"key":"tags","match":{"any":["manual"]}},
               {"key":"source_prefixes","match":{"value":"docs/"}},
-              {"key":"updated_at","range":{"gte":"2025-01-02T01:04:05.0000000Z","lte":"2025-02-01T00:00:00.0000000Z"}}
+              {"key":"updated_at","range":{"gte":"2025-01-02T01:04:05.000000Z","lte":"2025-02-01T00:00:00.000000Z"}}
             ]}
             """, query["filter"]);
     }
@@ -300,10 +315,11 @@ public sealed class QdrantDocumentStoreRequestTests
     [Fact]
     public async Task Dense_search_checks_the_vector()
     {
+        _server.CollectionExists = true;
         await using var store = CreateStore();
         await Assert.ThrowsAsync<ArgumentException>(() => store.SearchAsync(new SearchQuery("x", default, 3, SearchMode.Dense)));
         var e = await Assert.ThrowsAsync<ArgumentException>(() => store.SearchAsync(new SearchQuery("x", new float[] { 1, 2 }, 3, SearchMode.Dense)));
-        Assert.Contains("2 dimensions but Qdrant:VectorSize is 3", e.Message);
+        Assert.Contains("2 dimensions but Qdrant collection 'rag' stores 3", e.Message);
     }
 
     [Fact]
@@ -339,13 +355,19 @@ public sealed class QdrantDocumentStoreRequestTests
     }
 
     [Fact]
-    public async Task List_documents_pages_document_records_with_offset()
+    public async Task List_documents_reads_all_records_and_pages_them_in_source_order()
     {
         _server.CollectionExists = true;
+        static string Record(string source) =>
+            $$$"""{"id":"{{{Guid.NewGuid()}}}","payload":{"kind":"document","source":"{{{source}}}","content_hash":"h","updated_at":"2025-01-01T00:00:00Z","tags":[]}}""";
+        _server.Respond(HttpMethod.Post, "/collections/rag/points/scroll", r => r.Json["offset"] is null
+            ? QdrantTestServer.Ok($$$"""{"points":[{{{Record("c.md")}}},{{{Record("a.md")}}}],"next_page_offset":"x"}""")
+            : QdrantTestServer.Ok($$$"""{"points":[{{{Record("b.md")}}},{{{Record("B.md")}}}],"next_page_offset":null}"""));
         await using var store = CreateStore();
-        await store.ListDocumentsAsync(20, 10);
-        var query = Assert.Single(_server.To(HttpMethod.Post, "/collections/rag/points/query")).Json;
-        AssertJson("""{"filter":{"must":[{"key":"kind","match":{"value":"document"}}]},"limit":10,"offset":20,"with_payload":true}""", query);
+
+        Assert.Equal(["a.md", "b.md"], (await store.ListDocumentsAsync(1, 2)).Select(d => d.Source));
+        var scroll = _server.To(HttpMethod.Post, "/collections/rag/points/scroll").First().Json;
+        AssertJson("""{"must":[{"key":"kind","match":{"value":"document"}}]}""", scroll["filter"]);
     }
 
     [Fact]
@@ -427,7 +449,7 @@ public sealed class QdrantDocumentStoreRequestTests
     }
 
     [Theory]
-    [InlineData(0, "Cosine", "Qdrant:VectorSize is 0")]
+    [InlineData(-1, "Cosine", "Qdrant:VectorSize is -1")]
     [InlineData(3, "Hamming", "Qdrant:Distance 'Hamming'")]
     public void Invalid_options_are_named(int vectorSize, string distance, string message)
     {
@@ -436,13 +458,74 @@ public sealed class QdrantDocumentStoreRequestTests
     }
 
     [Fact]
-    public async Task Mis_sized_chunk_embedding_is_rejected_before_any_request()
+    public async Task Mis_sized_chunk_embedding_is_rejected_before_any_write()
     {
-        await using var store = CreateStore();
+        _server.CollectionExists = true;
+        await using var store = CreateStore(o => o.VectorSize = 0);
         var document = new DocumentInput("a.md", "h", null, [], [new ChunkInput(0, "x", 1, 0, 1, new float[] { 1, 2, 3, 4 })]);
         var e = await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertAsync(document));
-        Assert.Contains("chunk 0 of 'a.md' has 4 dimensions", e.Message);
+        Assert.Contains("Document 'a.md' has 4-dimensional embeddings but Qdrant collection 'rag' stores 3", e.Message);
+        Assert.All(_server.Requests, r => Assert.Equal(HttpMethod.Get, r.Method));
+    }
+
+    [Fact]
+    public async Task Invalid_chunks_are_rejected_naming_the_source_before_any_request()
+    {
+        await using var store = CreateStore();
+        var blank = await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertAsync(Document(source: " ")));
+        Assert.Contains("source", blank.Message);
+        var negative = new DocumentInput("neg.md", "h", null, [], [new ChunkInput(-1, "x", 1, 0, 1, default)]);
+        Assert.Contains("neg.md", (await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertAsync(negative))).Message);
+        var mixed = new DocumentInput("mix.md", "h", null, [], [new ChunkInput(0, "x", 1, 0, 1, new float[] { 1, 2, 3 }), new ChunkInput(1, "y", 1, 0, 1, new float[] { 1, 2 })]);
+        Assert.Contains("mix.md", (await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertAsync(mixed))).Message);
         Assert.Empty(_server.Requests);
+    }
+
+    [Fact]
+    public async Task Without_configured_size_the_first_embeddings_size_the_dense_vector()
+    {
+        await using var store = CreateStore(o => o.VectorSize = 0);
+        await store.UpsertAsync(new DocumentInput("a.md", "h", null, [], [new ChunkInput(0, "x", 1, 0, 1, new float[] { 1, 2, 3, 4, 5 })]));
+        var create = Assert.Single(_server.To(HttpMethod.Put, "/collections/rag"));
+        Assert.Equal(5, create.Json["vectors"]!["dense"]!["size"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Documents_without_embeddings_create_a_sparse_only_collection_that_refuses_vectors_later()
+    {
+        await using var store = CreateStore(o => o.VectorSize = 0);
+        await store.UpsertAsync(new DocumentInput("a.md", "h", null, [], [new ChunkInput(0, "text", 1, 0, 4, default)]));
+        var create = Assert.Single(_server.To(HttpMethod.Put, "/collections/rag"));
+        AssertJson("""{"sparse_vectors":{"bm25":{"modifier":"idf"}}}""", create.Json);
+
+        // Dense and hybrid queries fall back to what the collection has: BM25, or nothing.
+        Assert.Empty(await store.SearchAsync(new SearchQuery("", new float[] { 1, 0 }, 3, SearchMode.Dense)));
+        await store.SearchAsync(new SearchQuery("text", new float[] { 1, 0 }, 3, SearchMode.Hybrid));
+        Assert.Equal("bm25", Assert.Single(_server.To(HttpMethod.Post, "/collections/rag/points/query")).Json["using"]!.GetValue<string>());
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertAsync(Document()));
+        Assert.Contains("created without dense vectors", e.Message);
+    }
+
+    [Fact]
+    public async Task Existing_collection_of_another_size_is_refused()
+    {
+        _server.CollectionExists = true;
+        _server.DenseSize = 768;
+        await using var store = CreateStore(o => o.VectorSize = 384);
+        var e = await Assert.ThrowsAsync<QdrantException>(() => store.UpsertAsync(Document()));
+        Assert.Contains("stores 768 dense dimensions but Qdrant:VectorSize is 384", e.Message);
+    }
+
+    [Fact]
+    public async Task Reads_of_a_missing_collection_are_empty_and_create_nothing()
+    {
+        await using var store = CreateStore();
+        Assert.Null(await store.FindBySourceAsync("a.md"));
+        Assert.Empty(await store.ListDocumentsAsync(0, 10));
+        Assert.Empty(await store.SearchAsync(new SearchQuery("x", new float[] { 1, 0, 0 }, 3, SearchMode.Hybrid)));
+        Assert.False(await store.DeleteDocumentAsync(Guid.NewGuid().ToString()));
+        Assert.All(_server.Requests, r => Assert.Equal(HttpMethod.Get, r.Method));
     }
 
     /// <summary>FNV-1a 32-bit over UTF-8, computed independently of the store.</summary>

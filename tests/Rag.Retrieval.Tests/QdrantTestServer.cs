@@ -22,6 +22,22 @@ internal sealed class QdrantTestServer : HttpMessageHandler
 
     public bool CollectionExists { get; set; }
 
+    /// <summary>Dense dimensions the collection reports; creating the collection sets it from the request.</summary>
+    public int? DenseSize { get; set; } = 3;
+
+    private string CollectionInfo()
+    {
+        var vectors = DenseSize is int n ? "{\"dense\":{\"size\":" + n + ",\"distance\":\"Cosine\"}}" : "{}";
+        return "{\"status\":\"green\",\"config\":{\"params\":{\"vectors\":" + vectors + ",\"sparse_vectors\":{\"bm25\":{\"modifier\":\"idf\"}}}}}";
+    }
+
+    private HttpResponseMessage Create(Recorded request)
+    {
+        CollectionExists = true;
+        DenseSize = request.Json["vectors"]?["dense"]?["size"]?.GetValue<int>();
+        return Ok("true");
+    }
+
     public IEnumerable<Recorded> To(HttpMethod method, string pathAndQuery) =>
         Requests.Where(r => r.Method == method && r.PathAndQuery == pathAndQuery);
 
@@ -45,8 +61,9 @@ internal sealed class QdrantTestServer : HttpMessageHandler
         if (custom.Answer is not null) return custom.Answer(recorded);
         return (request.Method.Method, path) switch
         {
-            ("GET", "/collections/rag/exists") => Ok($$$"""{"exists":{{{(CollectionExists ? "true" : "false")}}}}"""),
-            ("PUT", "/collections/rag") => Ok("true"),
+            ("GET", "/collections/rag") => CollectionExists ? Ok(CollectionInfo())
+                : Json(HttpStatusCode.NotFound, """{"status":{"error":"Not found: Collection `rag` doesn't exist!"}}"""),
+            ("PUT", "/collections/rag") => Create(recorded),
             ("PUT", "/collections/rag/index") => Ok("""{"operation_id":1,"status":"completed"}"""),
             ("PUT", "/collections/rag/points") => Ok("""{"operation_id":2,"status":"completed"}"""),
             ("POST", "/collections/rag/points/delete") => Ok("""{"operation_id":3,"status":"completed"}"""),

@@ -6,7 +6,7 @@ namespace Rag.Retrieval.Qdrant;
 /// Client-side half of BM25 over Qdrant sparse vectors. A chunk becomes {hash(term): saturated tf}, with
 /// tf·(k1+1) / (tf + k1·(1 − b + b·|d|/avgdl)); a query becomes {hash(term): 1}. The collection's sparse vector
 /// has <c>modifier: idf</c>, so Qdrant multiplies each query term by its corpus IDF at search time and the dot
-/// product is the BM25 score. Terms are lower-cased runs of letters and digits; the index of a term is its
+/// product is the BM25 score. Terms are lower-cased, accent-free runs of letters and digits; the index of a term is its
 /// 32-bit FNV-1a hash over UTF-8 (stable across processes, unlike string.GetHashCode). Collisions merge two terms,
 /// which at 2³² buckets only matters for enormous vocabularies.
 /// </summary>
@@ -22,11 +22,14 @@ internal sealed class Bm25SparseVectorizer(double k1, double b, double averageLe
     public SparseVector ForQuery(string text) =>
         Build(CountTerms(text, out _).ToDictionary(p => p.Key, _ => 1f));
 
+    /// <summary>Lower-cased runs of letters and digits with accents removed ("Crème" → "creme").</summary>
     internal static IEnumerable<string> Terms(string text)
     {
         var term = new StringBuilder();
-        foreach (var rune in text.EnumerateRunes())
+        // Decomposition splits accented letters into base letter + combining mark; marks are dropped, not separators.
+        foreach (var rune in text.Normalize(NormalizationForm.FormD).EnumerateRunes())
         {
+            if (Rune.GetUnicodeCategory(rune) == System.Globalization.UnicodeCategory.NonSpacingMark) continue;
             if (Rune.IsLetterOrDigit(rune))
             {
                 term.Append(Rune.ToLowerInvariant(rune).ToString());

@@ -1,51 +1,55 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Rag.Retrieval.Abstractions;
+using static Rag.Retrieval.Qdrant.QdrantCollection;
 using P = Rag.Retrieval.Qdrant.QdrantPayload;
 
 namespace Rag.Retrieval.Qdrant;
 
 /// <summary>
-/// <see cref="IDocumentStore"/> over Qdrant's REST API. One collection holds two kinds of points: chunks, with a
-/// named dense vector ("dense") and a named BM25 sparse vector ("bm25"), and document records without vectors.
+/// <see cref="IDocumentStore"/> over Qdrant's REST API. One collection (<see cref="QdrantCollection"/>) holds two kinds
+/// of points: chunks, with a dense vector and a BM25 sparse vector, and document records without vectors.
 /// Qdrant has no transactions, so a write orders its steps so that readers never see a document without chunks:
 /// new chunks (ids include the content hash) → the document record (the commit point) → deletion of the previous
 /// version's chunks. A failure before the commit point removes the new chunks again.
 /// </summary>
 public sealed class QdrantDocumentStore : IDocumentStore
 {
-    private const string DenseVector = "dense";
-    private const string SparseVector = "bm25";
     private const int ScrollPageSize = 256;
 
     private static readonly ActivitySource Activity = new("Rag.Retrieval.Qdrant");
     private static readonly PayloadSelector SearchPayload = new([P.SourcePrefixes]);
 
     private readonly QdrantRestClient _client;
+    private readonly QdrantCollection _collection;
     private readonly QdrantOptions _options;
     private readonly Bm25SparseVectorizer _bm25;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _collectionGate = new(1, 1);
-    private bool _collectionReady;
 
     public QdrantDocumentStore(HttpClient httpClient, IOptions<QdrantOptions> options, ILogger<QdrantDocumentStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         _options = options.Value;
         _options.Validate();
-        _client = new QdrantRestClient(httpClient, _options);
-        _bm25 = new Bm25SparseVectorizer(_options.Bm25K1, _options.Bm25B, _options.Bm25AverageLength);
         _logger = logger ?? NullLogger<QdrantDocumentStore>.Instance;
+        _client = new QdrantRestClient(httpClient, _options);
+        _collection = new QdrantCollection(_client, _options, _logger);
+        _bm25 = new Bm25SparseVectorizer(_options.Bm25K1, _options.Bm25B, _options.Bm25AverageLength);
     }
 
     private string Points => _client.CollectionPath + "/points";
 
     public async Task<UpsertOutcome> UpsertAsync(DocumentInput document, CancellationToken cancellationToken = default)
     {
-        Validate(document);
-        await EnsureCollectionAsync(cancellationToken);
+        var embeddingSize = Validate(document);
+        var schema = await _collection.EnsureAsync(embeddingSize, cancellationToken);
+        if (embeddingSize is int size && size != schema.DenseSize)
+            throw new ArgumentException(schema.DenseSize is null
+                ? $"Document '{document.Source}' has {size}-dimensional embeddings but Qdrant collection '{_collection.Name}' was created without dense vectors"
+                : $"Document '{document.Source}' has {size}-dimensional embeddings but Qdrant collection '{_collection.Name}' stores {schema.DenseSize}", nameof(document));
         using var activity = Activity.StartActivity("qdrant.upsert");
         activity?.SetTag("rag.source", document.Source);
 
@@ -83,8 +87,8 @@ public sealed class QdrantDocumentStore : IDocumentStore
     public async Task<DocumentInfo?> GetDocumentAsync(string documentId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(documentId);
-        if (!Guid.TryParse(documentId, out _)) return null; // every id this store hands out is a UUID
-        await EnsureCollectionAsync(cancellationToken);
+        // Every id this store hands out is a UUID; anything else cannot name a stored document.
+        if (!Guid.TryParse(documentId, out _) || await _collection.FindAsync(cancellationToken) is null) return null;
         var payload = await GetDocumentPayloadAsync(documentId, cancellationToken);
         return payload is null ? null : ToDocumentInfo(documentId, payload);
     }
@@ -95,72 +99,68 @@ public sealed class QdrantDocumentStore : IDocumentStore
         if (document is null) return [];
         // Only the committed version: a concurrent replacement may have added chunks of another hash.
         var filter = new Filter([P.Is(P.DocumentId, documentId), P.Is(P.Kind, P.ChunkKind), P.Is(P.ContentHash, document.ContentHash)]);
-        var chunks = new List<ChunkRecord>();
-        object? offset = null;
-        do
-        {
-            var page = await _client.SendAsync(HttpMethod.Post, Points + "/scroll", new ScrollRequest(filter, ScrollPageSize, offset),
-                QdrantJsonContext.Default.ScrollRequest, QdrantJsonContext.Default.QdrantResponseScrollResult, cancellationToken);
-            if (page is null) break;
-            chunks.AddRange(page.Points.Where(p => p.Payload is not null).Select(p => ToChunkRecord(p.Id, p.Payload!)));
-            offset = page.NextPageOffset is { ValueKind: not System.Text.Json.JsonValueKind.Null } next ? next : null;
-        } while (offset is not null);
-        return chunks.OrderBy(c => c.Ordinal).ToArray();
+        var points = await ScrollAsync(filter, cancellationToken);
+        return points.Select(p => ToChunkRecord(p.Id, p.Payload!)).OrderBy(c => c.Ordinal).ToArray();
     }
 
+    /// <summary>
+    /// Documents in ordinal order of their source. Qdrant can only order by numeric or datetime fields, so every
+    /// document record (a small payload, no vectors) is read and sorted here: one scroll per call.
+    /// </summary>
     public async Task<IReadOnlyList<DocumentInfo>> ListDocumentsAsync(int skip, int take, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         ArgumentOutOfRangeException.ThrowIfNegative(take);
-        if (take == 0) return [];
-        await EnsureCollectionAsync(cancellationToken);
-        // A query without "query" lists points in id order, with offset paging.
-        var request = new QueryRequest(Filter: new Filter([P.Is(P.Kind, P.DocumentKind)]), Limit: take, Offset: skip, WithPayload: true);
-        var result = await _client.SendAsync(HttpMethod.Post, Points + "/query", request,
-            QdrantJsonContext.Default.QueryRequest, QdrantJsonContext.Default.QdrantResponseQueryResult, cancellationToken);
-        return result?.Points.Where(p => p.Payload is not null).Select(p => ToDocumentInfo(p.Id, p.Payload!)).ToArray() ?? [];
+        if (take == 0 || await _collection.FindAsync(cancellationToken) is null) return [];
+        var records = await ScrollAsync(new Filter([P.Is(P.Kind, P.DocumentKind)]), cancellationToken);
+        return records.Select(p => ToDocumentInfo(p.Id, p.Payload!))
+            .OrderBy(d => d.Source, StringComparer.Ordinal)
+            .Skip(skip).Take(take).ToArray();
     }
 
     public async Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default)
     {
-        var existed = await GetDocumentAsync(documentId, cancellationToken) is not null;
-        if (!Guid.TryParse(documentId, out _)) return false;
+        if (await GetDocumentAsync(documentId, cancellationToken) is null) return false;
         // One filter removes the record and every chunk version, including leftovers of interrupted writes.
         await _client.SendAsync(HttpMethod.Post, Points + "/delete?wait=true", new DeletePointsRequest(new Filter([P.Is(P.DocumentId, documentId)])),
             QdrantJsonContext.Default.DeletePointsRequest, cancellationToken);
-        return existed;
+        return true;
     }
 
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.K);
-        var filter = P.ForChunks(query.Filter);
-        if (filter is null) return [];
-
-        var dense = query.Vector.IsEmpty ? null : CheckDimensions(query.Vector).ToArray();
-        var sparse = string.IsNullOrWhiteSpace(query.Text) ? null : _bm25.ForQuery(query.Text);
-        if (sparse is { Indices.Length: 0 }) sparse = null;
-        if (query.Mode == SearchMode.Dense && dense is null)
+        if (query.Mode == SearchMode.Dense && query.Vector.IsEmpty)
             throw new ArgumentException("Dense search needs SearchQuery.Vector (it is empty)", nameof(query));
+        var filter = P.ForChunks(query.Filter);
+        if (filter is null || await _collection.FindAsync(cancellationToken) is not { } schema) return [];
 
-        QueryRequest? request = query.Mode switch
+        float[]? dense = null;
+        if (!query.Vector.IsEmpty && query.Mode != SearchMode.Bm25 && schema.DenseSize is not null)
         {
-            SearchMode.Dense => Single(dense!, DenseVector),
-            SearchMode.Bm25 => sparse is null ? null : Single(sparse, SparseVector),
-            // Hybrid degrades to whichever side the query has.
-            _ when dense is null => sparse is null ? null : Single(sparse, SparseVector),
-            _ when sparse is null => Single(dense, DenseVector),
+            if (query.Vector.Length != schema.DenseSize)
+                throw new ArgumentException($"The query vector has {query.Vector.Length} dimensions but Qdrant collection '{_collection.Name}' stores {schema.DenseSize}", nameof(query));
+            dense = query.Vector.ToArray();
+        }
+        var sparse = query.Mode == SearchMode.Dense ? null : _bm25.ForQuery(query.Text);
+        if (sparse is { Indices.Length: 0 }) sparse = null;
+
+        // Hybrid degrades to whichever side the query (and the collection) has.
+        QueryRequest? request = (dense, sparse) switch
+        {
+            (null, null) => null,
+            (not null, null) => Single(dense, DenseVectorName),
+            (null, not null) => Single(sparse, SparseVectorName),
             _ => Fused(dense, sparse),
         };
         if (request is null) return [];
 
-        await EnsureCollectionAsync(cancellationToken);
         using var activity = Activity.StartActivity("qdrant.search");
         activity?.SetTag("rag.search.mode", query.Mode.ToString());
         var result = await _client.SendAsync(HttpMethod.Post, Points + "/query", request,
             QdrantJsonContext.Default.QueryRequest, QdrantJsonContext.Default.QdrantResponseQueryResult, cancellationToken);
-        return result?.Points.Where(p => p.Payload is not null).Select(p => ToSearchHit(p)).ToArray() ?? [];
+        return result?.Points.Where(p => p.Payload is not null).Select(ToSearchHit).ToArray() ?? [];
 
         QueryRequest Single(object vector, string name) =>
             new(Query: vector, Using: name, Filter: filter, Limit: query.K, WithPayload: SearchPayload);
@@ -171,7 +171,7 @@ public sealed class QdrantDocumentStore : IDocumentStore
             var candidates = query.K * _options.PrefetchMultiplier;
             return new QueryRequest(
                 Query: new FusionQuery("rrf"),
-                Prefetch: [new Prefetch(vector, DenseVector, candidates, filter), new Prefetch(terms, SparseVector, candidates, filter)],
+                Prefetch: [new Prefetch(vector, DenseVectorName, candidates, filter), new Prefetch(terms, SparseVectorName, candidates, filter)],
                 Limit: query.K,
                 WithPayload: SearchPayload);
         }
@@ -181,36 +181,8 @@ public sealed class QdrantDocumentStore : IDocumentStore
 
     public ValueTask DisposeAsync()
     {
-        _collectionGate.Dispose();
+        _collection.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>Creates the collection and its payload indexes on first use; an existing one is used as it is.</summary>
-    private async Task EnsureCollectionAsync(CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref _collectionReady)) return;
-        await _collectionGate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_collectionReady) return;
-            var exists = await _client.GetAsync(_client.CollectionPath + "/exists", QdrantJsonContext.Default.QdrantResponseExistsResult, cancellationToken);
-            if (exists is not { Exists: true })
-            {
-                _logger.LogInformation("Creating Qdrant collection {Collection} ({Size} dimensions, {Distance})", _options.Collection, _options.VectorSize, _options.Distance);
-                var create = new CreateCollectionRequest(
-                    new() { [DenseVector] = new DenseVectorParams(_options.VectorSize, _options.Distance) },
-                    new() { [SparseVector] = new SparseVectorParams("idf") });
-                await _client.SendAsync(HttpMethod.Put, _client.CollectionPath, create, QdrantJsonContext.Default.CreateCollectionRequest, cancellationToken);
-                foreach (var (field, schema) in P.Indexes)
-                    await _client.SendAsync(HttpMethod.Put, _client.CollectionPath + "/index?wait=true", new CreateFieldIndexRequest(field, schema),
-                        QdrantJsonContext.Default.CreateFieldIndexRequest, cancellationToken);
-            }
-            Volatile.Write(ref _collectionReady, true);
-        }
-        finally
-        {
-            _collectionGate.Release();
-        }
     }
 
     private async Task<PointPayload?> GetDocumentPayloadAsync(string documentId, CancellationToken cancellationToken)
@@ -218,6 +190,22 @@ public sealed class QdrantDocumentStore : IDocumentStore
         var points = await _client.SendAsync(HttpMethod.Post, Points, new RetrievePointsRequest([documentId]),
             QdrantJsonContext.Default.RetrievePointsRequest, QdrantJsonContext.Default.QdrantResponseListRetrievedPoint, cancellationToken);
         return points?.FirstOrDefault(p => p.Payload?.Kind == P.DocumentKind)?.Payload;
+    }
+
+    /// <summary>Every point matching <paramref name="filter"/>, following next_page_offset.</summary>
+    private async Task<List<RetrievedPoint>> ScrollAsync(Filter filter, CancellationToken cancellationToken)
+    {
+        var points = new List<RetrievedPoint>();
+        object? offset = null;
+        do
+        {
+            var page = await _client.SendAsync(HttpMethod.Post, Points + "/scroll", new ScrollRequest(filter, ScrollPageSize, offset),
+                QdrantJsonContext.Default.ScrollRequest, QdrantJsonContext.Default.QdrantResponseScrollResult, cancellationToken);
+            if (page is null) break;
+            points.AddRange(page.Points.Where(p => p.Payload is not null));
+            offset = page.NextPageOffset is { ValueKind: not JsonValueKind.Null } next ? next : null;
+        } while (offset is not null);
+        return points;
     }
 
     private Task UpsertPointsAsync(IReadOnlyList<PointStruct> points, CancellationToken cancellationToken) =>
@@ -239,8 +227,8 @@ public sealed class QdrantDocumentStore : IDocumentStore
 
     private PointStruct ChunkPoint(string documentId, DocumentInput document, ChunkInput chunk, DateTimeOffset now)
     {
-        var vectors = new Dictionary<string, object> { [SparseVector] = _bm25.ForDocument(chunk.Text) };
-        if (!chunk.Embedding.IsEmpty) vectors[DenseVector] = chunk.Embedding.ToArray();
+        var vectors = new Dictionary<string, object> { [SparseVectorName] = _bm25.ForDocument(chunk.Text) };
+        if (!chunk.Embedding.IsEmpty) vectors[DenseVectorName] = chunk.Embedding.ToArray();
         return new PointStruct(PointIds.ForChunk(documentId, document.ContentHash, chunk.Ordinal), vectors, new PointPayload
         {
             Kind = P.ChunkKind,
@@ -259,6 +247,7 @@ public sealed class QdrantDocumentStore : IDocumentStore
         });
     }
 
+    // Document records carry no vectors ("vector": {}), so no search ever returns them.
     private static PointStruct DocumentPoint(string documentId, DocumentInput document, DateTimeOffset createdAt, DateTimeOffset now) =>
         new(documentId, [], new PointPayload
         {
@@ -273,25 +262,22 @@ public sealed class QdrantDocumentStore : IDocumentStore
             ChunkCount = document.Chunks.Count,
         });
 
-    private void Validate(DocumentInput document)
+    /// <summary>Rejects bad input before anything is written; returns the embedding size (null when no chunk has one).</summary>
+    private static int? Validate(DocumentInput document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        if (string.IsNullOrEmpty(document.Source))
-            throw new ArgumentException("DocumentInput.Source is empty", nameof(document));
+        if (string.IsNullOrWhiteSpace(document.Source))
+            throw new ArgumentException("DocumentInput.Source is empty: every document needs a source", nameof(document));
         if (string.IsNullOrEmpty(document.ContentHash))
             throw new ArgumentException($"DocumentInput.ContentHash of '{document.Source}' is empty", nameof(document));
-        var duplicate = document.Chunks.GroupBy(c => c.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
+        if (document.Chunks.FirstOrDefault(c => c.Ordinal < 0) is { } negative)
+            throw new ArgumentException($"Document '{document.Source}' has a chunk with negative ordinal {negative.Ordinal}", nameof(document));
+        if (document.Chunks.GroupBy(c => c.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
             throw new ArgumentException($"Document '{document.Source}' has several chunks with ordinal {duplicate.Key}", nameof(document));
-        foreach (var chunk in document.Chunks.Where(c => !c.Embedding.IsEmpty))
-            CheckDimensions(chunk.Embedding, $"chunk {chunk.Ordinal} of '{document.Source}'");
-    }
-
-    private ReadOnlyMemory<float> CheckDimensions(ReadOnlyMemory<float> vector, string what = "the query vector")
-    {
-        if (vector.Length != _options.VectorSize)
-            throw new ArgumentException($"Embedding of {what} has {vector.Length} dimensions but {QdrantOptions.SectionName}:VectorSize is {_options.VectorSize}");
-        return vector;
+        var sizes = document.Chunks.Where(c => !c.Embedding.IsEmpty).Select(c => c.Embedding.Length).Distinct().ToArray();
+        if (sizes.Length > 1)
+            throw new ArgumentException($"Document '{document.Source}' mixes embeddings of {string.Join(" and ", sizes)} dimensions", nameof(document));
+        return sizes.Length == 1 ? sizes[0] : null;
     }
 
     private static DocumentInfo ToDocumentInfo(string id, PointPayload p) =>

@@ -8,7 +8,7 @@ namespace Rag.Retrieval.Qdrant;
 // they serialize by runtime type, which must therefore be listed in QdrantJsonContext.
 
 internal sealed record CreateCollectionRequest(
-    Dictionary<string, DenseVectorParams> Vectors,
+    Dictionary<string, DenseVectorParams>? Vectors,
     Dictionary<string, SparseVectorParams> SparseVectors);
 
 internal sealed record DenseVectorParams(int Size, string Distance);
@@ -77,7 +77,12 @@ internal sealed record PointPayload
 
 internal sealed record QdrantResponse<T>(T? Result);
 
-internal sealed record ExistsResult(bool Exists);
+internal sealed record CollectionInfo(CollectionConfig? Config);
+
+internal sealed record CollectionConfig(CollectionParams? Params);
+
+/// <summary>Kept as raw JSON: "vectors" is either one unnamed vector or a map of named ones.</summary>
+internal sealed record CollectionParams(JsonElement? Vectors, JsonElement? SparseVectors);
 
 internal sealed record ScoredPoint(string Id, double Score, PointPayload? Payload);
 
@@ -104,7 +109,7 @@ internal sealed record ScrollResult(IReadOnlyList<RetrievedPoint> Points, JsonEl
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(JsonElement))]
-[JsonSerializable(typeof(QdrantResponse<ExistsResult>))]
+[JsonSerializable(typeof(QdrantResponse<CollectionInfo>))]
 [JsonSerializable(typeof(QdrantResponse<QueryResult>))]
 [JsonSerializable(typeof(QdrantResponse<ScrollResult>))]
 [JsonSerializable(typeof(QdrantResponse<List<RetrievedPoint>>))]

@@ -14,7 +14,10 @@ public sealed class QdrantOptions
     /// <summary>Collection holding the chunks and document records of one index.</summary>
     public string Collection { get; set; } = "rag";
 
-    /// <summary>Dimensions of the dense vector (the embedding model's output size). Required.</summary>
+    /// <summary>
+    /// Dimensions of the dense vector (the embedding model's output size); 0 takes them from the first document
+    /// written with embeddings. An existing collection must agree.
+    /// </summary>
     public int VectorSize { get; set; }
 
     /// <summary>Dense similarity: Cosine, Dot, Euclid or Manhattan.</summary>
@@ -60,8 +63,8 @@ public sealed class QdrantOptions
             throw new ArgumentException($"{SectionName}:Url '{Url}' is not an absolute http(s) URL");
         if (string.IsNullOrWhiteSpace(Collection))
             throw new ArgumentException($"{SectionName}:Collection is empty");
-        if (VectorSize <= 0)
-            throw new ArgumentException($"{SectionName}:VectorSize is {VectorSize}; set it to the embedding model's dimensions");
+        if (VectorSize < 0)
+            throw new ArgumentException($"{SectionName}:VectorSize is {VectorSize}; use the embedding model's dimensions, or 0 to take them from the first document");
         if (Distance is not ("Cosine" or "Dot" or "Euclid" or "Manhattan"))
             throw new ArgumentException($"{SectionName}:Distance '{Distance}' is not one of Cosine, Dot, Euclid, Manhattan");
         if (UpsertBatchSize < 1)

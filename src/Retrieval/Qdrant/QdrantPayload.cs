@@ -61,10 +61,21 @@ internal static class QdrantPayload
             must.Add(Is(SourcePrefixes, prefix));
         }
         if (filter.UpdatedFrom is not null || filter.UpdatedTo is not null)
-            must.Add(new FieldCondition(UpdatedAt, Range: new DateTimeRange(Rfc3339(filter.UpdatedFrom), Rfc3339(filter.UpdatedTo))));
+            must.Add(new FieldCondition(UpdatedAt, Range: new DateTimeRange(
+                Microseconds(filter.UpdatedFrom, roundUp: true), Microseconds(filter.UpdatedTo, roundUp: false))));
         return new Filter(must);
     }
 
-    private static string? Rfc3339(DateTimeOffset? t) =>
-        t?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// RFC 3339 in whole microseconds, the precision Qdrant stores: a lower bound rounds up and an upper bound
+    /// rounds down, so that stored times compare exactly as they would against the unrounded bound.
+    /// </summary>
+    private static string? Microseconds(DateTimeOffset? t, bool roundUp)
+    {
+        if (t is null) return null;
+        var ticks = t.Value.UtcTicks;
+        var whole = ticks / 10 * 10;
+        if (roundUp && whole != ticks) whole += 10;
+        return new DateTime(whole, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    }
 }
