@@ -1,0 +1,163 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Rag.Retrieval.Abstractions;
+using Rag.Retrieval.Search;
+
+namespace Rag.Retrieval.Embedded;
+
+public sealed partial class SqliteDocumentStore
+{
+    private const string HitColumns = "c.id, c.document_id, d.source, d.title, c.ordinal, c.text, c.token_count";
+
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.K <= 0) throw new ArgumentOutOfRangeException(nameof(query), query.K, "SearchQuery.K must be > 0.");
+        using var activity = Activity.StartActivity("store.search");
+        activity?.SetTag("rag.search.mode", query.Mode.ToString());
+        activity?.SetTag("rag.search.k", query.K);
+
+        // Each mode over-fetches so that collapsing near-duplicates still leaves K hits.
+        var candidates = query.K * _options.CandidateMultiplier;
+        IReadOnlyList<SearchHit> ranked = query.Mode switch
+        {
+            SearchMode.Bm25 => await Bm25Async(query.Text, candidates, query.Filter, cancellationToken),
+            SearchMode.Dense => await DenseAsync(RequireVector(query), candidates, query.Filter, cancellationToken),
+            SearchMode.Hybrid => await HybridAsync(query, candidates, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "Unknown SearchQuery.Mode."),
+        };
+        var hits = NearDuplicates.Collapse(ranked, _dense is { } dense ? dense.VectorOf : null).Take(query.K).ToList();
+        _logger.LogDebug("Search {Mode} k={K}: {Hits} hits", query.Mode, query.K, hits.Count);
+        return hits;
+    }
+
+    private async Task<IReadOnlyList<SearchHit>> HybridAsync(SearchQuery query, int candidates, CancellationToken cancellationToken)
+    {
+        var lists = new List<IReadOnlyList<SearchHit>>
+        {
+            await Bm25Async(query.Text, candidates, query.Filter, cancellationToken),
+        };
+        if (!query.Vector.IsEmpty)
+            lists.Add(await DenseAsync(RequireVector(query), candidates, query.Filter, cancellationToken));
+        return ReciprocalRankFusion.Fuse(lists, candidates, _options.RrfK);
+    }
+
+    private static float[] RequireVector(SearchQuery query)
+    {
+        if (query.Vector.IsEmpty)
+            throw new ArgumentException($"{query.Mode} search needs SearchQuery.Vector (it was empty).", nameof(query));
+        return VectorMath.Normalised(query.Vector.Span)
+            ?? throw new ArgumentException("SearchQuery.Vector is zero or not finite; it has no direction.", nameof(query));
+    }
+
+    private async Task<IReadOnlyList<SearchHit>> Bm25Async(string? text, int k, SearchFilter? filter, CancellationToken cancellationToken)
+    {
+        var match = Fts5Query.FromUserText(text);
+        if (match is null) return [];
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var conditions = SearchFilterSql.Conditions(filter, command);
+        // bm25() is lower-is-better; negate so every mode reports higher-is-better.
+        command.CommandText = $"""
+            SELECT {HitColumns}, -bm25(chunks_fts) AS score
+            FROM chunks_fts
+            JOIN chunks c ON c.seq = chunks_fts.rowid
+            JOIN documents d ON d.id = c.document_id
+            WHERE chunks_fts MATCH @match{conditions}
+            ORDER BY score DESC, c.seq
+            LIMIT @k
+            """;
+        command.Parameters.AddWithValue("@match", match);
+        command.Parameters.AddWithValue("@k", k);
+        var hits = new List<SearchHit>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            hits.Add(ReadHit(reader, reader.GetDouble(7)));
+        return hits;
+    }
+
+    private async Task<IReadOnlyList<SearchHit>> DenseAsync(float[] vector, int k, SearchFilter? filter, CancellationToken cancellationToken)
+    {
+        var index = await DenseIndexAsync(cancellationToken);
+        if (index.Dimension == 0) return [];
+        if (vector.Length != index.Dimension)
+            throw new ArgumentException(
+                $"SearchQuery.Vector has dimension {vector.Length} but the store holds vectors of dimension {index.Dimension}.");
+        var allowed = SearchFilterSql.IsEmpty(filter) ? null : await AllowedDocumentIdsAsync(filter, cancellationToken);
+        var matches = index.TopK(vector, k, allowed);
+        if (matches.Count == 0) return [];
+
+        var rows = await HitsByChunkIdAsync(matches.Select(m => m.ChunkId).ToList(), cancellationToken);
+        // A chunk deleted between scan and lookup is simply skipped.
+        return matches.Where(m => rows.ContainsKey(m.ChunkId)).Select(m => rows[m.ChunkId] with { Score = m.Score }).ToList();
+    }
+
+    private async Task<IReadOnlySet<string>> AllowedDocumentIdsAsync(SearchFilter? filter, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT d.id FROM documents d WHERE 1 = 1" + SearchFilterSql.Conditions(filter, command);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
+    private async Task<Dictionary<string, SearchHit>> HitsByChunkIdAsync(IReadOnlyList<string> chunkIds, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {HitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE c.id IN ({SearchFilterSql.InList(command, "cid", chunkIds)})
+            """;
+        var hits = new Dictionary<string, SearchHit>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var hit = ReadHit(reader, 0);
+            hits[hit.ChunkId] = hit;
+        }
+        return hits;
+    }
+
+    private static SearchHit ReadHit(SqliteDataReader reader, double score) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.GetInt32(4), reader.GetString(5), reader.GetInt32(6), score);
+
+    /// <summary>Loads every stored embedding into memory on the first dense query.</summary>
+    private async Task<DenseIndex> DenseIndexAsync(CancellationToken cancellationToken)
+    {
+        if (_dense is { } loaded) return loaded;
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_dense is { } raced) return raced;
+            var index = new DenseIndex();
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT document_id, id, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY document_id, seq";
+            var rows = new List<(string, float[])>();
+            string? current = null;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var documentId = reader.GetString(0);
+                    if (documentId != current && current is not null)
+                    {
+                        index.SetDocument(current, rows);
+                        rows = [];
+                    }
+                    current = documentId;
+                    rows.Add((reader.GetString(1), VectorMath.FromBlob((byte[])reader.GetValue(2))));
+                }
+            }
+            if (current is not null) index.SetDocument(current, rows);
+            _logger.LogInformation("Dense index loaded: {Rows} vectors of dimension {Dimension}", index.Count, index.Dimension);
+            _dense = index;
+            return index;
+        }
+        finally { _writeGate.Release(); }
+    }
+}

@@ -1,0 +1,70 @@
+using Rag.Retrieval.Embedded;
+
+namespace Rag.Retrieval.Tests.Embedded;
+
+public sealed class DenseIndexTests
+{
+    private static float[] Normalised(float[] v)
+    {
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => x / norm).ToArray();
+    }
+
+    [Fact]
+    public void Top_k_over_many_blocks_with_replacements_and_removals_equals_brute_force()
+    {
+        const int dimension = 8, documents = 2500, perDocument = 4, k = 7;
+        var random = new Random(7);
+        float[] Random() => Normalised(Enumerable.Range(0, dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
+
+        using var index = new DenseIndex();
+        var truth = new Dictionary<string, (string Document, float[] Vector)>();
+        void Set(string document)
+        {
+            foreach (var stale in truth.Where(e => e.Value.Document == document).Select(e => e.Key).ToList()) truth.Remove(stale);
+            var rows = Enumerable.Range(0, perDocument).Select(o => ($"{document}#{o}#{random.Next()}", Random())).ToList();
+            foreach (var (id, v) in rows) truth[id] = (document, v);
+            index.SetDocument(document, rows);
+        }
+
+        for (var d = 0; d < documents; d++) Set($"d{d}");            // 10,000 rows: three scan blocks
+        for (var d = 0; d < documents; d += 3) Set($"d{d}");          // replace a third
+        for (var d = 1; d < documents; d += 5)                        // remove a fifth (swap-remove moves rows)
+        {
+            index.RemoveDocument($"d{d}");
+            foreach (var stale in truth.Where(e => e.Value.Document == $"d{d}").Select(e => e.Key).ToList()) truth.Remove(stale);
+        }
+        Assert.Equal(truth.Count, index.Count);
+
+        var allowed = new HashSet<string>(Enumerable.Range(0, documents).Where(d => d % 2 == 0).Select(d => $"d{d}"));
+        for (var q = 0; q < 3; q++)
+        {
+            var query = Random();
+            float Dot(float[] v) => v.Zip(query).Sum(p => p.First * p.Second);
+            Assert.Equal(
+                truth.OrderByDescending(e => Dot(e.Value.Vector)).Take(k).Select(e => e.Key),
+                index.TopK(query, k).Select(m => m.ChunkId));
+            Assert.Equal(
+                truth.Where(e => allowed.Contains(e.Value.Document)).OrderByDescending(e => Dot(e.Value.Vector)).Take(k).Select(e => e.Key),
+                index.TopK(query, k, allowed).Select(m => m.ChunkId));
+        }
+        var some = truth.First();
+        Assert.Equal(some.Value.Vector, index.VectorOf(some.Key));
+    }
+
+    [Fact]
+    public void Dimension_mismatch_names_both_dimensions()
+    {
+        using var index = new DenseIndex();
+        index.SetDocument("a", [("a#0", Normalised([1, 2, 3]))]);
+        var error = Assert.Throws<ArgumentException>(() => index.TopK(new float[4], 1));
+        Assert.Contains("4", error.Message);
+        Assert.Contains("3", error.Message);
+        Assert.Throws<ArgumentException>(() => index.SetDocument("b", [("b#0", new float[5])]));
+        Assert.Equal(1, index.Count);
+
+        index.RemoveDocument("a");
+        Assert.Equal(0, index.Dimension);
+        Assert.Empty(index.TopK(new float[4], 1));
+    }
+}

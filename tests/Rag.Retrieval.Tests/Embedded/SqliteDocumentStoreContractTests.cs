@@ -1,0 +1,133 @@
+using Rag.Retrieval.Abstractions;
+using Rag.Retrieval.Embedded;
+using Rag.Retrieval.Search;
+
+namespace Rag.Retrieval.Tests.Embedded;
+
+public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTests
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "rag-store-tests", Guid.NewGuid().ToString("N"));
+
+    protected override Task<IDocumentStore> CreateStoreAsync() => Task.FromResult<IDocumentStore>(SqliteDocumentStore.Open(_directory));
+
+    private SqliteDocumentStore Sqlite => (SqliteDocumentStore)Store;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Cancelled_upsert_leaves_no_rows_and_the_previous_version_intact()
+    {
+        Assert.Equal(UpsertOutcome.Added, await Store.UpsertAsync(TextDocument("doc.txt", "v1", "original alpha", "original beta")));
+        var before = (await Store.FindBySourceAsync("doc.txt"))!;
+
+        using var cts = new CancellationTokenSource();
+        Sqlite.AfterChunkInserted = ordinal => { if (ordinal == 1) cts.Cancel(); };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Store.UpsertAsync(TextDocument("doc.txt", "v2", "replacement one", "replacement two", "replacement three"), cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Store.UpsertAsync(TextDocument("fresh.txt", "v1", "never stored one", "never stored two", "x"), cts.Token));
+        Sqlite.AfterChunkInserted = null;
+
+        var after = (await Store.FindBySourceAsync("doc.txt"))!;
+        Assert.Equal(before, after with { Tags = before.Tags });
+        Assert.Equal(before.Tags, after.Tags);
+        Assert.Equal(["original alpha", "original beta"], (await Store.GetChunksAsync(after.Id)).Select(c => c.Text));
+        Assert.Null(await Store.FindBySourceAsync("fresh.txt"));
+        Assert.Empty(await Store.SearchAsync(new SearchQuery("replacement stored", default, 5, SearchMode.Bm25)));
+        Assert.Equal(2, (await Store.SearchAsync(new SearchQuery("original", default, 5, SearchMode.Bm25))).Count);
+    }
+
+    [Fact]
+    public async Task Failure_after_chunk_inserts_rolls_back_and_the_store_stays_usable()
+    {
+        await Store.UpsertAsync(TextDocument("doc.txt", "v1", "original text"));
+        Sqlite.AfterChunkInserted = ordinal => { if (ordinal == 2) throw new IOException("disk full (simulated)"); };
+        await Assert.ThrowsAsync<IOException>(() => Store.UpsertAsync(TextDocument("doc.txt", "v2", "a", "b", "c", "d")));
+        Sqlite.AfterChunkInserted = null;
+
+        var doc = (await Store.FindBySourceAsync("doc.txt"))!;
+        Assert.Equal("v1", doc.ContentHash);
+        Assert.Equal(["original text"], (await Store.GetChunksAsync(doc.Id)).Select(c => c.Text));
+        Assert.Equal(UpsertOutcome.Replaced, await Store.UpsertAsync(TextDocument("doc.txt", "v2", "a", "b")));
+    }
+
+    [Fact]
+    public async Task Embedding_dimension_must_match_the_stored_vectors()
+    {
+        await Store.UpsertAsync(CorpusDocument(0));
+        var odd = new DocumentInput("odd.txt", "h", null, [], [new ChunkInput(0, "odd", 1, 0, 3, new float[] { 1, 0, 0 })]);
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Store.UpsertAsync(odd));
+        Assert.Contains("odd.txt", error.Message);
+        Assert.Contains("3", error.Message);
+        Assert.Contains($"{CorpusDimension}", error.Message);
+        Assert.Null(await Store.FindBySourceAsync("odd.txt"));
+    }
+
+    [Fact]
+    public async Task Data_persists_when_the_file_is_reopened()
+    {
+        var ids = await IngestCorpusAsync();
+        var dense = await Store.SearchAsync(new SearchQuery("", Basis(2), 3, SearchMode.Dense));
+        await Store.DisposeAsync();
+
+        await using var reopened = SqliteDocumentStore.Open(_directory);
+        Assert.Equal(Corpus.Length, (await reopened.ListDocumentsAsync(0, 100)).Count);
+        Assert.Equal(ids["docs/space/mars.md"], (await reopened.FindBySourceAsync("docs/space/mars.md"))!.Id);
+        Assert.Equal("docs/space/mars.md", (await reopened.SearchAsync(new SearchQuery("carbon", default, 1, SearchMode.Bm25)))[0].Source);
+        Assert.Equal(dense, await reopened.SearchAsync(new SearchQuery("", Basis(2), 3, SearchMode.Dense)));
+        Assert.Equal(UpsertOutcome.Unchanged, await reopened.UpsertAsync(CorpusDocument(2)));
+        Store = SqliteDocumentStore.Open(_directory); // base class disposes this one
+    }
+
+    [Fact]
+    public async Task Loaded_dense_index_follows_replacements_and_deletions()
+    {
+        var ids = await IngestCorpusAsync();
+        Assert.Equal("docs/space/mars.md", (await Store.SearchAsync(new SearchQuery("", Basis(2), 1, SearchMode.Dense)))[0].Source);
+
+        // Mars now points along basis 7, where no other document points.
+        var moved = CorpusDocument(2, hash: "v2") with
+        {
+            Chunks = [new ChunkInput(0, "Mars moved.", 2, 0, 11, Basis(7))],
+        };
+        Assert.Equal(UpsertOutcome.Replaced, await Store.UpsertAsync(moved));
+        var hit = (await Store.SearchAsync(new SearchQuery("", Basis(7), 1, SearchMode.Dense)))[0];
+        Assert.Equal(("docs/space/mars.md", "Mars moved."), (hit.Source, hit.Text));
+        Assert.Equal(1.0, hit.Score, 5);
+
+        Assert.True(await Store.DeleteDocumentAsync(ids["docs/space/mars.md"]));
+        var all = await Store.SearchAsync(new SearchQuery("", Basis(7), 20, SearchMode.Dense));
+        Assert.DoesNotContain(all, h => h.Source == "docs/space/mars.md");
+        Assert.Equal(Corpus.Sum(c => c.Chunks.Length) - 1, all.Count);
+    }
+
+    [Fact]
+    public async Task Hybrid_equals_rrf_of_the_candidate_lists()
+    {
+        await IngestCorpusAsync();
+        const int k = 3, candidates = k * 2; // default CandidateMultiplier
+        var text = "red planet storm purr";
+        var vector = Basis(3);
+        var bm25 = await Store.SearchAsync(new SearchQuery(text, default, candidates, SearchMode.Bm25));
+        var dense = await Store.SearchAsync(new SearchQuery("", vector, candidates, SearchMode.Dense));
+        var expected = ReciprocalRankFusion.Fuse([bm25, dense], k, 60);
+
+        var hybrid = await Store.SearchAsync(new SearchQuery(text, vector, k, SearchMode.Hybrid));
+        Assert.Equal(expected.Select(h => (h.ChunkId, h.Score)), hybrid.Select(h => (h.ChunkId, h.Score)));
+    }
+
+    [Fact]
+    public async Task Identical_chunk_texts_collapse_to_the_best_hit()
+    {
+        await Store.UpsertAsync(TextDocument("a.txt", "h", "the same boilerplate footer"));
+        await Store.UpsertAsync(TextDocument("b.txt", "h", "the  same boilerplate\nfooter"));
+        await Store.UpsertAsync(TextDocument("c.txt", "h", "a different boilerplate text"));
+        var hits = await Store.SearchAsync(new SearchQuery("boilerplate footer", default, 5, SearchMode.Bm25));
+        Assert.Equal(2, hits.Count);
+        Assert.Equal("c.txt", hits[1].Source);
+    }
+}
