@@ -1,1 +1,3 @@
-return 0;
+using Rag.Orchestrator.Cli;
+
+return await RagCli.Build().Parse(args).InvokeAsync();

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Rag.Retrieval.Abstractions;
+
+namespace Rag.Orchestrator.Answering;
+
+public sealed record AskRequest(string Question, int? K = null, SearchFilter? Filter = null, ChatOptions? Generation = null);
+
+/// <summary>What an answer is built from: the passages in the prompt and the retrieval mode used.</summary>
+public sealed record AskContext(SearchMode Mode, IReadOnlyList<SearchHit> Passages, IReadOnlyList<Citation> Citations, IList<ChatMessage> Prompt);
+
+/// <param name="Answer">Null when no generator is configured: the caller shows <see cref="Notice"/> and the passages.</param>
+public sealed record AskResult(string? Answer, AskContext Context, string? Notice, UsageDetails? Usage);
+
+/// <summary>
+/// The ask pipeline: retrieve k passages, pack them into the prompt in rank order under a token
+/// budget, and generate through <see cref="IChatClient"/>. Without a generator it never invents an answer.
+/// </summary>
+public sealed class AskService(
+    PassageRetriever retriever,
+    IOptions<AskOptions> options,
+    ILogger<AskService> logger,
+    IChatClient? chat = null)
+{
+    public static readonly ActivitySource Activity = new("Rag.Ask");
+
+    public const string NoModelNotice =
+        "No generator model is configured, so no answer was generated. Set Generator:ModelPath (and Generator:VocabPath) " +
+        "to an RWKV-7 checkpoint, e.g. environment variables Generator__ModelPath and Generator__VocabPath. Retrieved passages follow.";
+
+    public bool HasGenerator => chat is not null;
+
+    public int ResolveK(int? k)
+    {
+        var limits = options.Value;
+        int value = k ?? limits.DefaultK;
+        if (value < 1 || value > limits.MaxK)
+            throw new RagInputException($"k must be between 1 and {limits.MaxK} (Ask:MaxK); got {value}.");
+        return value;
+    }
+
+    public void ValidateQuestion(string? question)
+    {
+        if (string.IsNullOrWhiteSpace(question))
+            throw new RagInputException("The question is empty.");
+        int max = options.Value.MaxQuestionChars;
+        if (question.Length > max)
+            throw new RagInputException($"The question has {question.Length} characters; the limit is {max} (Ask:MaxQuestionChars).");
+    }
+
+    /// <summary>Retrieve and pack: everything an answer needs except the generation.</summary>
+    public async Task<AskContext> PrepareAsync(AskRequest request, CancellationToken cancellationToken = default)
+    {
+        ValidateQuestion(request.Question);
+        int k = ResolveK(request.K);
+        using (var retrieve = Activity.StartActivity("retrieve"))
+        {
+            var retrieved = await retriever.RetrieveAsync(request.Question, k, filter: request.Filter, cancellationToken: cancellationToken);
+            retrieve?.SetTag("rag.mode", retrieved.Mode.ToString());
+            retrieve?.SetTag("rag.hits", retrieved.Hits.Count);
+            using var pack = Activity.StartActivity("pack");
+            var packed = Pack(retrieved.Hits, options.Value.PromptTokenBudget);
+            pack?.SetTag("rag.passages", packed.Count);
+            pack?.SetTag("rag.passage_tokens", packed.Sum(p => p.TokenCount));
+            logger.LogInformation("Retrieved {Hits} passages ({Mode}), packed {Packed}", retrieved.Hits.Count, retrieved.Mode, packed.Count);
+            return new AskContext(retrieved.Mode, packed, AnswerPrompt.Cite(packed), AnswerPrompt.Build(request.Question, packed));
+        }
+    }
+
+    public async Task<AskResult> AskAsync(AskRequest request, CancellationToken cancellationToken = default)
+    {
+        var context = await PrepareAsync(request, cancellationToken);
+        if (chat is null) return new AskResult(null, context, NoModelNotice, null);
+        using var generate = Activity.StartActivity("generate");
+        var response = await chat.GetResponseAsync(context.Prompt, request.Generation, cancellationToken);
+        generate?.SetTag("rag.completion_tokens", response.Usage?.OutputTokenCount);
+        return new AskResult(response.Text, context, null, response.Usage);
+    }
+
+    /// <summary>Streams answer text; the context (citations) is known before the first token.</summary>
+    public async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(AskContext context, ChatOptions? generation,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (chat is null) throw new InvalidOperationException(NoModelNotice);
+        using var generate = Activity.StartActivity("generate");
+        await foreach (var update in chat.GetStreamingResponseAsync(context.Prompt, generation, cancellationToken))
+            yield return update;
+    }
+
+    /// <summary>
+    /// Keeps passages in rank order until the token budget is spent, then groups them per document
+    /// (documents ordered by their best passage, passages by position) so related text reads together.
+    /// </summary>
+    private static List<SearchHit> Pack(IReadOnlyList<SearchHit> ranked, int tokenBudget)
+    {
+        var kept = new List<SearchHit>();
+        int used = 0;
+        foreach (var hit in ranked)
+        {
+            if (used + hit.TokenCount > tokenBudget) break;
+            kept.Add(hit);
+            used += hit.TokenCount;
+        }
+        return kept.GroupBy(h => h.DocumentId).SelectMany(g => g.OrderBy(h => h.Ordinal)).ToList();
+    }
+}

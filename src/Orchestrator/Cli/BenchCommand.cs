@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace Rag.Orchestrator.Cli;
+
+/// <summary>`rag bench generator|retrieval`: benchmarks that print a table (figures go to BENCHMARKS.md).</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks: generator prefill/decode, retrieval latency.");
+        command.Subcommands.Add(BenchGeneratorCommand.Create());
+        command.Subcommands.Add(BenchRetrievalCommand.Create());
+        return command;
+    }
+}

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Rag.Generator.Chat;
+using Rag.Generator.Generation;
+using Rag.Generator.Model;
+using Rag.Generator.Tokenization;
+using Rag.Ingest;
+using Rag.Orchestrator.Answering;
+using Rag.Retrieval.Abstractions;
+using Rag.Retrieval.Embedded;
+using Rag.Retrieval.Embeddings;
+using Rag.Retrieval.Qdrant;
+
+namespace Rag.Orchestrator.Composition;
+
+/// <summary>The composition root: which store, encoder and generator the settings ask for.</summary>
+public static class RagServices
+{
+    /// <summary>A service provider for one CLI command, configured from appsettings, --config and the environment.</summary>
+    public static ServiceProvider Build(string? configFile) => Build(new ConfigurationBuilder().AddRagSources(configFile).Build());
+
+    public static ServiceProvider Build(IConfiguration configuration)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging(logging => logging
+            .AddConfiguration(configuration.GetSection("Logging"))
+            .AddSimpleConsole(console => console.SingleLine = true)
+            .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddFilter("Rag", LogLevel.Warning));
+        services.AddRag(configuration);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+    }
+
+    /// <summary>
+    /// Store (Store:Provider embedded | qdrant), dense encoder (when Embeddings:ModelDirectory is set),
+    /// generator as <see cref="IChatClient"/> (when Generator:ModelPath is set), ingestion and the ask pipeline.
+    /// </summary>
+    public static IServiceCollection AddRag(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AskOptions>().Bind(configuration.GetSection(AskOptions.Section));
+        var provider = configuration["Store:Provider"] ?? "embedded";
+        _ = provider.ToLowerInvariant() switch
+        {
+            "embedded" => services.AddEmbeddedDocumentStore(configuration),
+            "qdrant" => services.AddQdrantDocumentStore(configuration),
+            _ => throw new RagInputException($"Store:Provider '{provider}' is not supported; use 'embedded' or 'qdrant'."),
+        };
+        if (!string.IsNullOrWhiteSpace(configuration[$"{BertEmbeddingOptions.SectionName}:ModelDirectory"]))
+            services.AddBertEmbeddingGenerator(configuration);
+        services.AddRagIngest();
+        services.AddOptions<GeneratorOptions>().Bind(configuration.GetSection(GeneratorOptions.SectionName));
+        if (!string.IsNullOrWhiteSpace(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))
+        {
+            services.AddSingleton<ILanguageModel>(sp => LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
+            services.AddSingleton<IChatClient>(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<GeneratorOptions>>().Value;
+                return new RwkvChatClient(sp.GetRequiredService<ILanguageModel>(), WorldTokenizer.Load(options.VocabPath), options,
+                    sp.GetService<ILogger<RwkvChatClient>>());
+            });
+        }
+        services.AddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IDocumentStore>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
+        services.AddSingleton(sp => new AskService(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<IOptions<AskOptions>>(),
+            sp.GetRequiredService<ILogger<AskService>>(), sp.GetService<IChatClient>()));
+        return services;
+    }
+
+    private static Rwkv7Model LoadModel(GeneratorOptions options)
+    {
+        var problems = options.Problems().ToList();
+        if (problems.Count > 0) throw new RagInputException(string.Join(" ", problems));
+        return Rwkv7Model.Load(options.ModelPath, new ModelLoadOptions
+        {
+            Device = options.Device, Dtype = options.Dtype, ChunkLength = options.ChunkLength, SegmentLength = options.SegmentLength,
+        });
+    }
+}
