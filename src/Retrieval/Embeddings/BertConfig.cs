@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Rag.Retrieval.Embeddings;
 
 /// <summary>The parts of a Hugging Face BERT <c>config.json</c> the encoder needs.</summary>
-public sealed record BertConfig(
+internal sealed record BertConfig(
     int VocabSize,
     int HiddenSize,
     int NumHiddenLayers,
