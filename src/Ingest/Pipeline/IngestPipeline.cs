@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Rag.Ingest.Chunking;
 using Rag.Ingest.Loading;
 using Rag.Retrieval.Abstractions;
+using Rag.Retrieval.Embeddings;
 
 namespace Rag.Ingest.Pipeline;
 
@@ -81,18 +82,40 @@ public sealed class IngestPipeline(
             if (stored?.ContentHash == document.ContentHash)
                 return new FileResult(document.Source, UpsertOutcome.Unchanged, null, 0, document.ByteCount);
 
-            IReadOnlyList<TextChunk> chunks = chunker.Chunk(document.Text);
-            IReadOnlyList<ReadOnlyMemory<float>> vectors = await EmbedAsync(chunks, cancellationToken);
-            var input = new DocumentInput(document.Source, document.ContentHash, document.Title, tags,
-                chunks.Select((c, i) => new ChunkInput(c.Ordinal, c.Text, c.TokenCount, c.StartOffset, c.EndOffset, vectors[i])).ToList());
-            UpsertOutcome outcome = await store.UpsertAsync(input, cancellationToken);
-            return new FileResult(document.Source, outcome, null, chunks.Count, document.ByteCount);
+            var (outcome, chunks) = await ChunkEmbedAndStoreAsync(document.Source, document.ContentHash, document.Title, document.Text, tags, cancellationToken);
+            return new FileResult(document.Source, outcome, null, chunks, document.ByteCount);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The store or the embedding service failed for this file (a timeout included); the next file may succeed.
             return FileResult.Failed(new IngestFailure(document.Source, $"{e.GetType().Name}: {e.Message}"));
         }
+    }
+
+    /// <summary>
+    /// Stores text that did not come from a file (API uploads, agents): same chunking, embedding and
+    /// idempotency as files, keyed by <paramref name="source"/>.
+    /// </summary>
+    public async Task<UpsertOutcome> IngestTextAsync(string text, string source, string? title = null, IReadOnlyList<string>? tags = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(source)) throw new ArgumentException("The document source is empty.", nameof(source));
+        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException($"Document '{source}' has no text.", nameof(text));
+        if (text.Contains('\0')) throw new ArgumentException($"Document '{source}' contains NUL characters.", nameof(text));
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+        DocumentInfo? stored = await store.FindBySourceAsync(source, cancellationToken);
+        if (stored?.ContentHash == hash) return UpsertOutcome.Unchanged;
+        return (await ChunkEmbedAndStoreAsync(source, hash, title, text, tags ?? [], cancellationToken)).Outcome;
+    }
+
+    private async Task<(UpsertOutcome Outcome, int Chunks)> ChunkEmbedAndStoreAsync(string source, string contentHash, string? title, string text,
+        IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<TextChunk> chunks = chunker.Chunk(text);
+        IReadOnlyList<ReadOnlyMemory<float>> vectors = await EmbedAsync(chunks, cancellationToken);
+        var input = new DocumentInput(source, contentHash, title, tags,
+            chunks.Select((c, i) => new ChunkInput(c.Ordinal, c.Text, c.TokenCount, c.StartOffset, c.EndOffset, vectors[i])).ToList());
+        return (await store.UpsertAsync(input, cancellationToken), chunks.Count);
     }
 
     /// <summary>One vector per chunk, in order; empty vectors when no embedding generator is configured.</summary>
@@ -105,7 +128,7 @@ public sealed class IngestPipeline(
         foreach (TextChunk[] batch in chunks.Chunk(_embeddingBatchSize))
         {
             GeneratedEmbeddings<Embedding<float>> embeddings =
-                await embedder.GenerateAsync(batch.Select(c => c.Text), cancellationToken: cancellationToken);
+                await embedder.GenerateAsync(batch.Select(c => c.Text), EmbeddingInputType.ForPassage(), cancellationToken);
             if (embeddings.Count != batch.Length)
                 throw new InvalidOperationException($"The embedding generator returned {embeddings.Count} vectors for {batch.Length} chunks.");
             vectors.AddRange(embeddings.Select(e => e.Vector));
