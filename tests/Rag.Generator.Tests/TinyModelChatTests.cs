@@ -1,0 +1,52 @@
+using Microsoft.Extensions.AI;
+using Rag.Generator.Chat;
+using Rag.Generator.Model;
+using Rag.Generator.Tokenization;
+
+namespace Rag.Generator.Tests;
+
+/// <summary>The chat client over the real tiny RWKV-7 fixture model (not a test double).</summary>
+public class TinyModelChatTests
+{
+    private static readonly List<ChatMessage> Conversation = [new(ChatRole.User, "Tell me about lighthouses.")];
+
+    private static RwkvChatClient Client(out Rwkv7Model model)
+    {
+        model = Rwkv7Model.Load(TinyRwkv.ModelPath, new ModelLoadOptions());
+        return new RwkvChatClient(model, WorldTokenizer.Load(TinyRwkv.VocabPath));
+    }
+
+    [Fact]
+    public async Task Streaming_with_a_seed_equals_the_non_streaming_result()
+    {
+        using var client = Client(out var model);
+        using var _ = model;
+        var options = new ChatOptions { Temperature = 1.0f, TopP = 0.9f, Seed = 42, MaxOutputTokens = 24 };
+
+        var whole = await client.GetResponseAsync(Conversation, options);
+        var pieces = new List<string>();
+        await foreach (var update in client.GetStreamingResponseAsync(Conversation, options))
+            pieces.Add(update.Text);
+
+        Assert.Equal(whole.Text, string.Concat(pieces));
+        Assert.True(whole.Usage!.OutputTokenCount > 0);
+        Assert.True(pieces.Count > 1, "a streamed reply arrives in several pieces");
+    }
+
+    [Fact]
+    public async Task Cancelling_mid_stream_ends_the_stream()
+    {
+        using var client = Client(out var model);
+        using var _ = model;
+        using var cts = new CancellationTokenSource();
+        var options = new ChatOptions { Temperature = 1.0f, Seed = 7, MaxOutputTokens = 400 };
+        int received = 0;
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in client.GetStreamingResponseAsync(Conversation, options, cts.Token))
+                if (++received == 3) cts.Cancel();
+        });
+        Assert.Equal(3, received);
+    }
+}

@@ -1,0 +1,25 @@
+namespace Rag.Tests;
+
+/// <summary>
+/// The tiny RWKV-7 fixture model (vocabulary 1024) and a World vocabulary cut to the ids it knows.
+/// Ids 1..256 of the World vocabulary are the single bytes, so every text still encodes.
+/// </summary>
+internal static class TinyRwkv
+{
+    public const int VocabSize = 1024;
+
+    private static readonly Lazy<string> Vocab = new(WriteVocab);
+
+    public static string ModelPath => TestData.Path("rwkv7", "rwkv7-tiny-a.pth");
+
+    public static string VocabPath => Vocab.Value;
+
+    private static string WriteVocab()
+    {
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"rwkv-vocab-tiny-{Environment.ProcessId}.txt");
+        var lines = File.ReadLines(TestData.Path("rwkv_vocab_v20230424.txt"))
+            .Where(line => int.Parse(line.AsSpan(0, line.IndexOf(' ')), System.Globalization.CultureInfo.InvariantCulture) < VocabSize);
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+}
