@@ -64,9 +64,9 @@ public class TextGeneratorTests
     }
 
     [Fact]
-    public async Task Prompt_is_prefilled_in_chunks_then_decoded_token_by_token()
+    public async Task Prompt_is_prefilled_in_segments_then_decoded_token_by_token()
     {
-        var (generator, model) = Scripted(" a b c", endOfText: true, new GeneratorOptions { ChunkLength = 2 });
+        var (generator, model) = Scripted(" a b c", endOfText: true, new GeneratorOptions { SegmentLength = 2 });
         var promptTokens = Tokenizer.CountTokens(Prompt);
         await Collect(generator.Generate(Prompt, Greedy));
 

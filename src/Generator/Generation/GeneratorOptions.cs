@@ -31,7 +31,7 @@ public sealed class GeneratorOptions
 
     /// <summary>Longest prompt accepted, in tokens. RWKV has no hard context limit, but models are trained on
     /// bounded contexts and prefill time grows with the prompt.</summary>
-    public int MaxPromptTokens { get; set; } = 8192;
+    public int MaxPromptTokens { get; set; } = 262_144;
 
     /// <summary>Sampling temperature when a request sets none (RWKV chat demos use 1.0).</summary>
     public double Temperature { get; set; } = 1.0;

@@ -75,10 +75,12 @@ public sealed class TextGenerator
         Tensor? logits = null;  // [1, V] after the latest forward
         try
         {
-            for (var start = 0; start < promptIds.Length; start += _options.ChunkLength)
+            // The prompt goes to the model a segment at a time (the model runs each in parallel chunks); the
+            // model lock is released between segments so a long prompt does not starve other requests.
+            for (var start = 0; start < promptIds.Length; start += _options.SegmentLength)
             {
                 logits?.Dispose();
-                logits = await ForwardAsync(promptIds[start..Math.Min(start + _options.ChunkLength, promptIds.Length)], state, cancellationToken);
+                logits = await ForwardAsync(promptIds[start..Math.Min(start + _options.SegmentLength, promptIds.Length)], state, cancellationToken);
             }
 
             while (true)
