@@ -13,8 +13,7 @@ case "${1:-}" in
     rm -rf .gpu/publish && mkdir -p .gpu
     dotnet publish src/Orchestrator -c Release -r linux-x64 --self-contained -p:TorchBackend=none \
       -o .gpu/publish -nologo -v q
-    tar -C .gpu/publish -cJf .gpu/rag.tar.xz .
-    cp -r tests/data .gpu/ 2>/dev/null || true
+    XZ_OPT="-1 -T0" tar -C .gpu/publish -cJf .gpu/rag.tar.xz .
     ls -lh .gpu/rag.tar.xz
     ;;
   rag)

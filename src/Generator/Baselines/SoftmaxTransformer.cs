@@ -138,13 +138,21 @@ public sealed class SoftmaxTransformer : nn.Module, ILanguageModel
         public IModelState Expand(int batch)
         {
             var copy = new KvCache(batch, _k.Length);
-            for (int layer = 0; layer < _k.Length; layer++)
+            try
             {
-                copy._k[layer] = Repeat(_k[layer], batch);
-                copy._v[layer] = Repeat(_v[layer], batch);
-                copy._length[layer] = _length[layer];
+                for (int layer = 0; layer < _k.Length; layer++)
+                {
+                    copy._k[layer] = Repeat(_k[layer], batch);
+                    copy._v[layer] = Repeat(_v[layer], batch);
+                    copy._length[layer] = _length[layer];
+                }
+                return copy;
             }
-            return copy;
+            catch
+            {
+                copy.Dispose(); // an out-of-memory half way must not strand the layers already copied
+                throw;
+            }
         }
 
         private static Tensor? Repeat(Tensor? buffer, int batch) =>

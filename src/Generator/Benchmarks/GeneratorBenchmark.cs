@@ -130,13 +130,25 @@ public sealed class GeneratorBenchmark(GeneratorBenchmarkSettings settings, Acti
         return randint(0, model.VocabSize, [batch, length], generator: generator, dtype: ScalarType.Int64).to(model.Device);
     }
 
-    private static void Synchronize(Device device)
+    internal static void Synchronize(Device device)
     {
         if (device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
     }
 
-    private static bool IsOutOfMemory(Exception e) =>
-        e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e is OutOfMemoryException;
+    /// <summary>
+    /// True for an out-of-memory failure, after reclaiming what the failed step left behind: tensors it
+    /// allocated before failing are only freed by their finalizers, and would make every later row fail too.
+    /// </summary>
+    private static bool IsOutOfMemory(Exception e)
+    {
+        bool oom = e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e is OutOfMemoryException;
+        if (oom)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        return oom;
+    }
 
     private static long? Max(long? a, long? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
 

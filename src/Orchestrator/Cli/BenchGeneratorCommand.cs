@@ -27,9 +27,10 @@ public static class BenchGeneratorCommand
         var segment = new Option<int>("--segment-length") { Description = "RWKV prefill segment length in tokens (state carried between segments).", DefaultValueFactory = _ => 16384 };
         var chunk = new Option<int>("--chunk-length") { Description = "RWKV chunk length inside a segment.", DefaultValueFactory = _ => 32 };
         var csv = new Option<string?>("--csv") { Description = "Also write the rows as CSV to this file." };
+        var breakdown = new Option<bool>("--breakdown") { Description = "Also time the parts of one RWKV prefill segment alone (projections, LoRAs, WKV, head)." };
         var command = new Command("generator", "Prefill/decode benchmark of RWKV-7 (and a softmax baseline) at a published shape.")
         {
-            shape, passages, passageTokens, device, dtype, baseline, repeats, decodeBatches, segment, chunk, csv,
+            shape, passages, passageTokens, device, dtype, baseline, repeats, decodeBatches, segment, chunk, csv, breakdown,
         };
         command.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
         {
@@ -59,6 +60,13 @@ public static class BenchGeneratorCommand
             var bench = new GeneratorBenchmark(settings, message => Console.Error.WriteLine(message));
             var rows = subjects.SelectMany(bench.Run).ToList();
             Console.WriteLine(Table(rows, settings));
+            if (parse.GetValue(breakdown))
+            {
+                long tokens = Math.Min((long)settings.PassageCounts.Max() * settings.PassageTokens, loadOptions.SegmentLength);
+                Console.WriteLine($"prefill breakdown, one segment of {tokens} tokens (each part run alone):");
+                foreach (var stage in PrefillBreakdown.Measure(config, dev, scalar, tokens, loadOptions.ChunkLength))
+                    Console.WriteLine($"  {stage.Stage,-28} {stage.Milliseconds,9:F1} ms {stage.Tflops,8:F1} TFLOP/s");
+            }
             var csvText = Csv(rows);
             if (parse.GetValue(csv) is { } csvPath) await File.WriteAllTextAsync(csvPath, csvText, ct);
             else Console.WriteLine(csvText);
