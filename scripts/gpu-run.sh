@@ -10,10 +10,12 @@ cd "$(dirname "$0")/.."
 
 case "${1:-}" in
   pack)
-    rm -rf .gpu/publish && mkdir -p .gpu
+    publish=$(mktemp -d)
+    mkdir -p .gpu
     dotnet publish src/Orchestrator -c Release -r linux-x64 --self-contained -p:TorchBackend=none \
-      -o .gpu/publish -nologo -v q
-    XZ_OPT="-1 -T0" tar -C .gpu/publish -cJf .gpu/rag.tar.xz .
+      -o "$publish" -nologo -v q
+    XZ_OPT="-1 -T0" tar -C "$publish" -cJf .gpu/rag.tar.xz .
+    rm -rf "$publish"
     ls -lh .gpu/rag.tar.xz
     ;;
   rag)
