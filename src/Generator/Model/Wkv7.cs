@@ -17,7 +17,7 @@ namespace Rag.Generator.Model;
 ///   M_t = Γ_t M_0 + Σ_{s≤t} Γ_t Γ_s⁻¹ (b_s u_sᵀ + k_s v_sᵀ)
 /// </code>
 /// so the rows U of a chunk satisfy the unit lower-triangular system (I - A_ab) U = Ã M_0 + A_ak V (WY/UT form)
-/// and the outputs are Y = (R̃ + A_rb W) M_0 + A_rb U_0 + A_rk V, all matmuls plus one triangular solve;
+/// and the outputs are Y = (R̃ + A_rb W) M_0 + A_rb U_0 + A_rk V, all matmuls (the unit triangular system is inverted by repeated squaring);
 /// the chunk-to-chunk state updates are composed by a parallel scan. Memory is O(T·L), never T×T. Everything here is fp32.
 /// </summary>
 public sealed class Wkv7
@@ -84,9 +84,9 @@ public sealed class Wkv7
         var rK = rDecayed.matmul(kGrown.mT) * lowerWithDiagonal;
 
         // U = W M_0 + U_0 with (I - A_ab) W = Ã and (I - A_ab) U_0 = A_ak V.
-        var iMinusAB = eye(L, device: r.device) - aB;
-        var w = linalg.solve_triangular(iMinusAB, aDecayed, upper: false, left: true, unitriangular: true);
-        var u0 = linalg.solve_triangular(iMinusAB, aK.matmul(v), upper: false, left: true, unitriangular: true);
+        var inverse = UnitLowerInverse(aB);
+        var w = inverse.matmul(aDecayed);
+        var u0 = inverse.matmul(aK.matmul(v));
         // Y = Q M_0 + Y_0.
         var q = rDecayed + rB.matmul(w);
         var y = rB.matmul(u0) + rK.matmul(v);
@@ -116,5 +116,23 @@ public sealed class Wkv7
 
         // [B, H, chunks, L, N] → [B, T, H, N]
         return y.permute(0, 2, 3, 1, 4).reshape(batch, chunks * L, H, N).narrow(1, 0, T).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// (I - A)⁻¹ for strictly lower-triangular A [.., L, L]. A is nilpotent (A^L = 0), so
+    /// (I - A)⁻¹ = I + A + A² + … = (I + A)(I + A²)(I + A⁴)⋯: log2(L) squarings, all batched matmuls,
+    /// which GPUs run far faster than many small triangular solves.
+    /// </summary>
+    private static Tensor UnitLowerInverse(Tensor a)
+    {
+        var identity = eye(a.shape[^1], dtype: a.dtype, device: a.device);
+        var inverse = identity + a;
+        var power = a;
+        for (long span = 2; span < a.shape[^1]; span *= 2)
+        {
+            power = power.matmul(power);
+            inverse = inverse.matmul(identity + power);
+        }
+        return inverse;
     }
 }
