@@ -50,7 +50,7 @@ public static class PrefillBreakdown
             }
         });
 
-        var wkv = new Wkv7(chunkLength);
+        var wkv = new Wkv7(chunkLength, tensorFloat32: dtype != ScalarType.Float32);
         Tensor Input() => randn([1, tokens, H, N], ScalarType.Float32, device) * 0.1;
         var (r, k, v) = (Input(), Input(), Input());
         var logW = -rand([1, tokens, H, N], ScalarType.Float32, device) * 0.6 - 0.01;
@@ -71,7 +71,7 @@ public static class PrefillBreakdown
         [
             new("projections (r,k,v,o,ffn)", projections, projectionFlops / projections / 1e9),
             new("loras (w,a,v,g)", loras, loraFlops / loras / 1e9),
-            new("wkv (fp32, chunked)", wkvMs, wkvFlops / wkvMs / 1e9),
+            new("wkv (chunked)", wkvMs, wkvFlops / wkvMs / 1e9),
             new("head (last position)", headMs, 2.0 * C * c.VocabSize / headMs / 1e9),
         ];
     }

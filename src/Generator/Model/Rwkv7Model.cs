@@ -32,7 +32,7 @@ public sealed class Rwkv7Model : ILanguageModel
             _embedding = F.layer_norm(emb, [config.EmbeddingSize], weights.Float("blocks.0.ln0.weight"),
                 weights.Float("blocks.0.ln0.bias"), 1e-5).to(Dtype).DetachFromDisposeScope();
         }
-        var wkv = new Wkv7(options.ChunkLength);
+        var wkv = new Wkv7(options.ChunkLength, tensorFloat32: Dtype != ScalarType.Float32);
         _blocks = Enumerable.Range(0, config.LayerCount).Select(i => new Block(weights, config, i, wkv)).ToArray();
         _lnOut = new LayerNorm(weights, "ln_out");
         _head = weights["head.weight"];
