@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace Rag.Retrieval.Embedded;
 
@@ -7,9 +10,10 @@ public readonly record struct DenseMatch(string ChunkId, string DocumentId, floa
 /// <summary>
 /// Exact in-memory cosine index: rows of L2-normalised vectors in one contiguous float[] (row r at r·dim),
 /// with the chunk and document id of each row. Top-k scans row blocks in parallel, each block keeping a
-/// bounded min-heap, then merges the block winners.
+/// bounded min-heap, then merges the block winners. On a CUDA device the rows are mirrored to GPU memory
+/// (refreshed after writes) and a query is one matrix-vector product plus topk.
 /// </summary>
-public sealed class DenseIndex : IDisposable
+public sealed class DenseIndex(Device? device = null) : IDisposable
 {
     private const int BlockRows = 4096;
 
@@ -19,6 +23,9 @@ public sealed class DenseIndex : IDisposable
     private readonly List<string> _documentIds = [];
     private readonly Dictionary<string, int> _rowOfChunk = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _chunksOfDocument = new(StringComparer.Ordinal);
+    private readonly Device? _gpu = device?.type == DeviceType.CUDA ? device : null;
+    private readonly Lock _gpuLock = new();
+    private Tensor? _gpuRows;   // [count, dim] copy of _rows on _gpu; null when stale
 
     /// <summary>Vector dimension; 0 while the index is empty.</summary>
     public int Dimension { get; private set; }
@@ -35,6 +42,7 @@ public sealed class DenseIndex : IDisposable
         try
         {
             RemoveDocumentLocked(documentId);
+            InvalidateGpuCopy();
             if (rows.Count == 0) return;
             var dimension = Dimension == 0 ? rows[0].Vector.Length : Dimension;
             foreach (var (chunkId, vector) in rows)
@@ -63,7 +71,11 @@ public sealed class DenseIndex : IDisposable
     public void RemoveDocument(string documentId)
     {
         _lock.EnterWriteLock();
-        try { RemoveDocumentLocked(documentId); }
+        try
+        {
+            RemoveDocumentLocked(documentId);
+            InvalidateGpuCopy();
+        }
         finally { _lock.ExitWriteLock(); }
     }
 
@@ -93,6 +105,7 @@ public sealed class DenseIndex : IDisposable
                 throw new ArgumentException(
                     $"Query vector has dimension {query.Length} but the index holds vectors of dimension {Dimension}.", nameof(query));
 
+            if (_gpu is not null) return TopKOnGpu(query, k, count, allowedDocumentIds);
             var q = query.ToArray(); // spans cannot cross into the parallel lambda
             var blocks = (count + BlockRows - 1) / BlockRows;
             var winners = new (int Row, float Score)[blocks][];
@@ -105,6 +118,40 @@ public sealed class DenseIndex : IDisposable
                 .ToList();
         }
         finally { _lock.ExitReadLock(); }
+    }
+
+    // Called under the read lock: rows cannot change, only the mirror is (re)built, under its own lock.
+    private List<DenseMatch> TopKOnGpu(ReadOnlySpan<float> query, int k, int count, IReadOnlySet<string>? allowed)
+    {
+        using var scope = NewDisposeScope();
+        Tensor rows;
+        lock (_gpuLock)
+        {
+            _gpuRows ??= tensor(_rows.AsSpan(0, count * Dimension).ToArray(), [count, Dimension]).to(_gpu!).DetachFromDisposeScope();
+            rows = _gpuRows.alias();
+        }
+        var scores = rows.mv(tensor(query.ToArray()).to(_gpu!));
+        if (allowed is not null)
+        {
+            var keep = Enumerable.Range(0, count).Select(row => allowed.Contains(_documentIds[row])).ToArray();
+            scores = scores.masked_fill(tensor(keep).to(_gpu!).logical_not(), float.NegativeInfinity);
+        }
+        var (values, indices) = scores.topk(Math.Min(k, count));
+        var best = values.cpu().data<float>().ToArray();
+        var bestRows = indices.cpu().data<long>().ToArray();
+        return best.Zip(bestRows)
+            .Where(pair => !float.IsNegativeInfinity(pair.First))
+            .Select(pair => new DenseMatch(_chunkIds[(int)pair.Second], _documentIds[(int)pair.Second], pair.First))
+            .ToList();
+    }
+
+    private void InvalidateGpuCopy()
+    {
+        lock (_gpuLock)
+        {
+            _gpuRows?.Dispose();
+            _gpuRows = null;
+        }
     }
 
     private (int Row, float Score)[] TopKInBlock(float[] query, int start, int end, int k, IReadOnlySet<string>? allowed)
@@ -155,5 +202,9 @@ public sealed class DenseIndex : IDisposable
         Array.Resize(ref _rows, checked((int)Math.Min(grown, Array.MaxLength)));
     }
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        InvalidateGpuCopy();
+        _lock.Dispose();
+    }
 }
