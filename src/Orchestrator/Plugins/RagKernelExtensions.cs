@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using Rag.Orchestrator.Composition;
@@ -40,6 +41,9 @@ public static class RagKernelExtensions
 
     private static void AddRagPlugins(this IServiceCollection services, IConfiguration configuration)
     {
+        // A bare kernel builder has neither; hosts that already registered them keep theirs.
+        services.AddLogging();
+        services.TryAddSingleton(configuration);
         services.AddRag(configuration);
         services.AddSingleton<RagAskFunctions>();
         services.AddSingleton<RagPlugin>();
