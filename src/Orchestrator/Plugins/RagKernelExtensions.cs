@@ -11,7 +11,10 @@ namespace Rag.Orchestrator.Plugins;
 /// <summary>Semantic Kernel wiring: the Rag services, the <c>rag</c> and <c>rag_ask</c> plugins, and the generator as a chat completion service.</summary>
 public static class RagKernelExtensions
 {
-    /// <summary>Registers the Rag services (<see cref="RagServices.AddRag"/>) and the plugins on a kernel builder.</summary>
+    /// <summary>
+    /// Registers the Rag services (<see cref="RagServices.AddRag"/>) and the plugins on a kernel builder; the generator
+    /// also becomes SK's <see cref="IChatCompletionService"/> when one is configured.
+    /// </summary>
     public static IKernelBuilder AddRag(this IKernelBuilder builder, IConfiguration configuration)
     {
         builder.Services.AddRagPlugins(configuration);
