@@ -20,8 +20,8 @@ internal sealed class KernelTestHost : IAsyncDisposable
         var settings = new Dictionary<string, string?> { ["Store:DataDirectory"] = _directory };
         if (withGenerator)
         {
-            settings["Generator:ModelPath"] = TestData.Path("rwkv7", "rwkv7-tiny-a.pth");
-            settings["Generator:VocabPath"] = WriteTinyVocabulary();
+            settings["Generator:ModelPath"] = TinyRwkv.ModelPath;
+            settings["Generator:VocabPath"] = TinyRwkv.VocabPath;
             settings["Generator:Temperature"] = "0";
             settings["Generator:MaxTokens"] = "8";
             settings["Generator:ChunkLength"] = "64";
@@ -50,14 +50,5 @@ internal sealed class KernelTestHost : IAsyncDisposable
         await Services.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    /// <summary>The fixture model knows 1024 token ids: keep the World vocabulary lines below that (ids 1..256 are the bytes, so any text encodes).</summary>
-    private string WriteTinyVocabulary()
-    {
-        var path = Path.Combine(_directory, "vocab-1024.txt");
-        File.WriteAllLines(path, File.ReadLines(TestData.Path("rwkv_vocab_v20230424.txt"))
-            .Where(line => int.Parse(line.AsSpan(0, line.IndexOf(' '))) < 1024));
-        return path;
     }
 }
