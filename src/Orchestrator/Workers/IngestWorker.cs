@@ -110,7 +110,7 @@ public sealed class IngestWorker(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             activity?.SetStatus(ActivityStatusCode.Error, "worker stopped");
-            if (await queue.ReleaseAsync(lease, CancellationToken.None))
+            if (await RecordAsync(() => queue.ReleaseAsync(lease, CancellationToken.None)))
                 WorkerLog.Released(logger, lease.JobId, workerId);
         }
         catch (OperationCanceledException) when (job.IsCancellationRequested)
@@ -123,7 +123,7 @@ public sealed class IngestWorker(
             string reason = $"{e.GetType().Name}: {e.Message}";
             activity?.SetStatus(ActivityStatusCode.Error, reason);
             WorkerLog.AttemptFailed(logger, lease.JobId, lease.Attempt, reason);
-            await RecordFailureAsync(lease, reason);
+            await RecordAsync(() => queue.FailAsync(lease, reason, CancellationToken.None));
         }
     }
 
@@ -134,16 +134,17 @@ public sealed class IngestWorker(
         return await runner.RunAsync(request, cancellationToken);
     }
 
-    private async Task RecordFailureAsync(IngestJobLease lease, string reason)
+    /// <summary>Runs a queue update whose failure must not stop the worker: the lease then expires and the job is retried.</summary>
+    private async Task<bool> RecordAsync(Func<Task<bool>> update)
     {
         try
         {
-            await queue.FailAsync(lease, reason, CancellationToken.None);
+            return await update();
         }
         catch (Exception e)
         {
-            // The lease will expire and the job be retried anyway.
             WorkerLog.QueueError(logger, workerId, e.Message);
+            return false;
         }
     }
 
