@@ -17,6 +17,7 @@ public static class RagCli
         var root = new RootCommand("Rag: retrieval-augmented generation over your documents with an RWKV-7 generator.");
         root.Options.Add(ConfigOption);
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(AskCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
