@@ -22,6 +22,7 @@ public static class RagCli
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 }
