@@ -15,6 +15,25 @@ public static class ApiProblems
 
     public static ProblemHttpResult Unavailable(string detail) => Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable", detail);
 
+    /// <summary>
+    /// Routing refuses some requests before any handler runs (a content type the endpoint does not accept, an
+    /// unknown path): those problems get a detail too.
+    /// </summary>
+    public static void DescribeRoutingStatus(ProblemDetailsContext context)
+    {
+        if (context.ProblemDetails.Detail is not null) return;
+        var request = context.HttpContext.Request;
+        context.ProblemDetails.Detail = context.ProblemDetails.Status switch
+        {
+            StatusCodes.Status415UnsupportedMediaType =>
+                $"Content-Type '{request.ContentType ?? "none"}' is not accepted by {request.Method} {request.Path}; " +
+                "send application/json (or multipart/form-data for file uploads). The OpenAPI document at /openapi/v1.json lists each endpoint's types.",
+            StatusCodes.Status404NotFound => $"There is no endpoint at {request.Path}; the OpenAPI document at /openapi/v1.json lists them.",
+            StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not accept {request.Method}.",
+            _ => null,
+        };
+    }
+
     public static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail });
 }
