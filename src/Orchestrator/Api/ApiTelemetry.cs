@@ -4,7 +4,7 @@ using OpenTelemetry.Trace;
 
 namespace Rag.Orchestrator.Api;
 
-/// <summary>The API's meter "Rag.Api": requests served and tokens generated.</summary>
+/// <summary>The API's meter "Rag.Api": requests served, tokens generated and the ingestion queue's depth.</summary>
 public sealed class ApiMetrics
 {
     public const string MeterName = "Rag.Api";
@@ -12,9 +12,12 @@ public sealed class ApiMetrics
     private readonly Counter<long> _requests;
     private readonly Counter<long> _generatedTokens;
 
-    public ApiMetrics(IMeterFactory meters)
+    public ApiMetrics(IMeterFactory meters, Rag.Ingest.Jobs.IIngestJobQueue queue)
     {
         var meter = meters.Create(MeterName);
+        // Read when a metrics reader collects (a local SQLite count), not on every request.
+        meter.CreateObservableGauge("rag.ingest.queue_depth", () => queue.CountPendingAsync().GetAwaiter().GetResult(),
+            unit: "{job}", description: "Ingestion jobs queued or running.");
         _requests = meter.CreateCounter<long>("rag.api.requests", unit: "{request}", description: "HTTP requests served, by route and status.");
         _generatedTokens = meter.CreateCounter<long>("rag.api.generated_tokens", unit: "{token}", description: "Completion tokens generated.");
     }
@@ -32,7 +35,7 @@ public static class ApiTelemetry
 {
     /// <summary>Activity sources of the pipeline stages that a request passes through.</summary>
     public static readonly string[] Sources =
-        ["Rag.Ask", "Rag.Generator", "Rag.Ingest", "Rag.Retrieval.Embedded", "Rag.Retrieval.Qdrant", "Rag.Retrieval.Embeddings"];
+        ["Rag.Ask", "Rag.Generator", "Rag.Ingest", "Rag.Retrieval.Embedded", "Rag.Retrieval.Qdrant", "Rag.Retrieval.Embeddings", "Rag.Orchestrator.Workers"];
 
     /// <summary>Tracing and metrics through OpenTelemetry; exported to the console only when Telemetry:Console is true.</summary>
     public static IServiceCollection AddRagTelemetry(this IServiceCollection services, IConfiguration configuration)
