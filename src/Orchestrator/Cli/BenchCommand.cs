@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Rag.Orchestrator.Cli;
 
-/// <summary>`rag bench generator|retrieval`: benchmarks that print a table (figures go to BENCHMARKS.md).</summary>
+/// <summary>`rag bench generator|retrieval|api`: benchmarks that print a table (figures go to BENCHMARKS.md).</summary>
 public static class BenchCommand
 {
     public static Command Create()
@@ -10,6 +10,7 @@ public static class BenchCommand
         var command = new Command("bench", "Benchmarks: generator prefill/decode, retrieval latency.");
         command.Subcommands.Add(BenchGeneratorCommand.Create());
         command.Subcommands.Add(BenchRetrievalCommand.Create());
+        command.Subcommands.Add(BenchApiCommand.Create());
         return command;
     }
 }

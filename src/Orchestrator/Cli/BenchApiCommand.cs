@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Benchmarks;
+
+namespace Rag.Orchestrator.Cli;
+
+/// <summary>`rag bench api`: latency, throughput and errors of a running `rag serve` under concurrent load.</summary>
+public static class BenchApiCommand
+{
+    public static Command Create()
+    {
+        var url = new Option<string>("--url") { Description = "Base address of a running rag serve.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var concurrency = new Option<string>("--concurrency") { Description = "Comma-separated numbers of concurrent clients.", DefaultValueFactory = _ => "1,8,32" };
+        var duration = new Option<string>("--duration") { Description = "How long each level runs: 30s, 2m or seconds.", DefaultValueFactory = _ => "30s" };
+        var question = new Option<string>("--question") { Description = "The question every request asks.", DefaultValueFactory = _ => "How does SQLite keep readers and writers apart?" };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of the streamed chat requests.", DefaultValueFactory = _ => 16 };
+        var apiKey = new Option<string?>("--api-key") { Description = "Sent as a bearer token when the API requires keys." };
+        var serverPid = new Option<int?>("--server-pid") { Description = "Process id of the server, to report its resident memory before and after each level." };
+        var command = new Command("api", "Drive /v1/ask and streaming /v1/chat/completions of a running rag serve and print p50/p95/p99 latency, throughput and errors.")
+        {
+            url, concurrency, duration, question, maxTokens, apiKey, serverPid,
+        };
+        command.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
+        {
+            var levels = CliOptions.PositiveIntList(parse.GetValue(concurrency)!, "--concurrency");
+            var length = ParseDuration(parse.GetValue(duration)!);
+            if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var baseAddress))
+                throw new RagInputException($"--url '{parse.GetValue(url)}' is not an absolute URL.");
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = levels.Max() }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+            if (parse.GetValue(apiKey) is { } key) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            var bench = new ApiLoadBenchmark(http, parse.GetValue(question)!, parse.GetValue(maxTokens), parse.GetValue(serverPid));
+            Console.WriteLine($"{"clients",7} {"requests",9} {"errors",7} {"req/s",8} {"p50 ms",9} {"p95 ms",9} {"p99 ms",9} {"server RSS MiB",16}");
+            int totalErrors = 0;
+            foreach (int level in levels)
+            {
+                var r = await bench.RunAsync(level, length, ct);
+                totalErrors += r.Errors;
+                var rss = r.ServerRssStartBytes is { } a && r.ServerRssEndBytes is { } b ? $"{a / 1048576} → {b / 1048576}" : "n/a";
+                Console.WriteLine($"{r.Concurrency,7} {r.Requests,9} {r.Errors,7} {r.RequestsPerSecond,8:F1} {r.P50Ms,9:F1} {r.P95Ms,9:F1} {r.P99Ms,9:F1} {rss,16}");
+            }
+            return totalErrors == 0 ? CliErrors.Ok : CliErrors.Failed;
+        }, ct));
+        return command;
+    }
+
+    private static TimeSpan ParseDuration(string text)
+    {
+        text = text.Trim();
+        double value;
+        if (text.EndsWith('s') && double.TryParse(text[..^1], System.Globalization.CultureInfo.InvariantCulture, out value)) return TimeSpan.FromSeconds(value);
+        if (text.EndsWith('m') && double.TryParse(text[..^1], System.Globalization.CultureInfo.InvariantCulture, out value)) return TimeSpan.FromMinutes(value);
+        if (double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out value) && value > 0) return TimeSpan.FromSeconds(value);
+        throw new RagInputException($"--duration '{text}' is not a duration; use e.g. 30s, 2m or 45.");
+    }
+}
