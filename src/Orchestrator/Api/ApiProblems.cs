@@ -63,6 +63,10 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             ArgumentException e => (StatusCodes.Status400BadRequest, e.Message),
             InvalidDataException e => (StatusCodes.Status400BadRequest, e.Message),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "The client closed the request."),
+            // libtorch reports an exhausted device as an ordinary exception: the request was too big, the server is fine
+            // (the request's state was disposed on the way out).
+            _ when IsOutOfMemory(exception) => (StatusCodes.Status413PayloadTooLarge,
+                "The prompt does not fit in the generator's memory; ask with a smaller k, or lower Ask:PromptTokenBudget or Generator:SegmentLength."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred; the server log has the details."),
         };
         if (status >= 500) logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
@@ -76,6 +80,9 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             ProblemDetails = new ProblemDetails { Status = status, Title = ReasonPhrase(status), Detail = detail },
         });
     }
+
+    private static bool IsOutOfMemory(Exception exception) =>
+        exception is OutOfMemoryException || exception.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase);
 
     private static string ReasonPhrase(int status) =>
         Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Error";
