@@ -47,7 +47,7 @@ internal static class SearchFilterSql
         DateTimeOffset.ParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    public static string InList(SqliteCommand command, string prefix, IReadOnlyCollection<string> values)
+    public static string InList<T>(SqliteCommand command, string prefix, IReadOnlyCollection<T> values) where T : notnull
     {
         if (values.Count == 0) return "NULL"; // x IN (NULL) matches nothing: an empty allow-list allows nothing
         var names = new List<string>(values.Count);

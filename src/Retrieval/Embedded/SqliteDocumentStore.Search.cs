@@ -26,7 +26,7 @@ public sealed partial class SqliteDocumentStore
             SearchMode.Hybrid => await HybridAsync(query, candidates, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "Unknown SearchQuery.Mode."),
         };
-        var hits = NearDuplicates.Collapse(ranked, _dense is { } dense ? dense.VectorOf : null).Take(query.K).ToList();
+        var hits = NearDuplicates.Collapse(ranked, _dense is { } dense ? dense.VectorOf : null, limit: query.K);
         _logger.LogDebug("Search {Mode} k={K}: {Hits} hits", query.Mode, query.K, hits.Count);
         return hits;
     }
@@ -56,16 +56,24 @@ public sealed partial class SqliteDocumentStore
         if (match is null) return [];
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var conditions = SearchFilterSql.Conditions(filter, command);
+        // Rank inside FTS5 first and join the hit columns for the top k only: a common term can match most
+        // chunks, and joining every match before the LIMIT costs several times the ranking itself.
+        var (join, where) = SearchFilterSql.IsEmpty(filter) ? ("", "") : (
+            " JOIN chunks c ON c.seq = f.rowid",
+            $" AND c.document_id IN (SELECT d.id FROM documents d WHERE 1 = 1{SearchFilterSql.Conditions(filter, command)})");
         // bm25() is lower-is-better; negate so every mode reports higher-is-better.
         command.CommandText = $"""
-            SELECT {HitColumns}, -bm25(chunks_fts) AS score
-            FROM chunks_fts
-            JOIN chunks c ON c.seq = chunks_fts.rowid
+            WITH top AS (
+                SELECT f.rowid AS seq, -bm25(chunks_fts) AS score
+                FROM chunks_fts f{join}
+                WHERE chunks_fts MATCH @match{where}
+                ORDER BY score DESC, seq
+                LIMIT @k)
+            SELECT {HitColumns}, top.score
+            FROM top
+            JOIN chunks c ON c.seq = top.seq
             JOIN documents d ON d.id = c.document_id
-            WHERE chunks_fts MATCH @match{conditions}
-            ORDER BY score DESC, c.seq
-            LIMIT @k
+            ORDER BY top.score DESC, c.seq
             """;
         command.Parameters.AddWithValue("@match", match);
         command.Parameters.AddWithValue("@k", k);
@@ -87,9 +95,9 @@ public sealed partial class SqliteDocumentStore
         var matches = index.TopK(vector, k, allowed);
         if (matches.Count == 0) return [];
 
-        var rows = await HitsByChunkIdAsync(matches.Select(m => m.ChunkId).ToList(), cancellationToken);
+        var rows = await HitsBySeqAsync(matches.Select(m => m.Key).ToList(), cancellationToken);
         // A chunk deleted between scan and lookup is simply skipped.
-        return matches.Where(m => rows.ContainsKey(m.ChunkId)).Select(m => rows[m.ChunkId] with { Score = m.Score }).ToList();
+        return matches.Where(m => rows.ContainsKey(m.Key)).Select(m => rows[m.Key] with { Score = m.Score }).ToList();
     }
 
     private async Task<IReadOnlySet<string>> AllowedDocumentIdsAsync(SearchFilter? filter, CancellationToken cancellationToken)
@@ -103,21 +111,19 @@ public sealed partial class SqliteDocumentStore
         return ids;
     }
 
-    private async Task<Dictionary<string, SearchHit>> HitsByChunkIdAsync(IReadOnlyList<string> chunkIds, CancellationToken cancellationToken)
+    // By the integer primary key: one B-tree lookup per hit instead of two through the chunk-id index.
+    private async Task<Dictionary<long, SearchHit>> HitsBySeqAsync(IReadOnlyList<long> seqs, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT {HitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id
-            WHERE c.id IN ({SearchFilterSql.InList(command, "cid", chunkIds)})
+            SELECT {HitColumns}, c.seq FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE c.seq IN ({SearchFilterSql.InList(command, "seq", seqs)})
             """;
-        var hits = new Dictionary<string, SearchHit>(StringComparer.Ordinal);
+        var hits = new Dictionary<long, SearchHit>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-        {
-            var hit = ReadHit(reader, 0);
-            hits[hit.ChunkId] = hit;
-        }
+            hits[reader.GetInt64(7)] = ReadHit(reader, 0);
         return hits;
     }
 
@@ -136,8 +142,8 @@ public sealed partial class SqliteDocumentStore
             var index = new DenseIndex();
             await using var connection = await OpenAsync(cancellationToken);
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT document_id, id, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY document_id, seq";
-            var rows = new List<(string, float[])>();
+            command.CommandText = "SELECT document_id, id, seq, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY document_id, seq";
+            var rows = new List<DenseRow>();
             string? current = null;
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
@@ -150,7 +156,7 @@ public sealed partial class SqliteDocumentStore
                         rows = [];
                     }
                     current = documentId;
-                    rows.Add((reader.GetString(1), VectorMath.FromBlob((byte[])reader.GetValue(2))));
+                    rows.Add(new DenseRow(reader.GetString(1), reader.GetInt64(2), VectorMath.FromBlob((byte[])reader.GetValue(3))));
                 }
             }
             if (current is not null) index.SetDocument(current, rows);

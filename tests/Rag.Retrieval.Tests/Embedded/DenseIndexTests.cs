@@ -22,8 +22,8 @@ public sealed class DenseIndexTests
         void Set(string document)
         {
             foreach (var stale in truth.Where(e => e.Value.Document == document).Select(e => e.Key).ToList()) truth.Remove(stale);
-            var rows = Enumerable.Range(0, perDocument).Select(o => ($"{document}#{o}#{random.Next()}", Random())).ToList();
-            foreach (var (id, v) in rows) truth[id] = (document, v);
+            var rows = Enumerable.Range(0, perDocument).Select(o => new DenseRow($"{document}#{o}#{random.Next()}", random.NextInt64(), Random())).ToList();
+            foreach (var (id, _, v) in rows) truth[id] = (document, v);
             index.SetDocument(document, rows);
         }
 
@@ -56,11 +56,11 @@ public sealed class DenseIndexTests
     public void Dimension_mismatch_names_both_dimensions()
     {
         using var index = new DenseIndex();
-        index.SetDocument("a", [("a#0", Normalised([1, 2, 3]))]);
+        index.SetDocument("a", [new DenseRow("a#0", 1, Normalised([1, 2, 3]))]);
         var error = Assert.Throws<ArgumentException>(() => index.TopK(new float[4], 1));
         Assert.Contains("4", error.Message);
         Assert.Contains("3", error.Message);
-        Assert.Throws<ArgumentException>(() => index.SetDocument("b", [("b#0", new float[5])]));
+        Assert.Throws<ArgumentException>(() => index.SetDocument("b", [new DenseRow("b#0", 2, new float[5])]));
         Assert.Equal(1, index.Count);
 
         index.RemoveDocument("a");
