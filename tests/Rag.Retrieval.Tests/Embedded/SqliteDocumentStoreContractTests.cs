@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embedded;
 using Rag.Retrieval.Search;
@@ -81,6 +82,37 @@ public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTest
         Assert.Equal(dense, await reopened.SearchAsync(new SearchQuery("", Basis(2), 3, SearchMode.Dense)));
         Assert.Equal(UpsertOutcome.Unchanged, await reopened.UpsertAsync(CorpusDocument(2)));
         Store = SqliteDocumentStore.Open(_directory); // base class disposes this one
+    }
+
+    [Fact]
+    public async Task Schema_version_is_recorded_once_and_an_unknown_version_is_refused()
+    {
+        await Store.UpsertAsync(TextDocument("a.txt", "h", "kept across reopen"));
+        await Store.DisposeAsync();
+        await SqliteDocumentStore.Open(_directory).DisposeAsync(); // reopening creates nothing twice
+
+        var path = Path.Combine(_directory, "rag.db");
+        void Sql(string sql, Action<SqliteDataReader>? read = null)
+        {
+            using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            Assert.True(reader.Read() || read is null);
+            read?.Invoke(reader);
+        }
+        Sql("SELECT count(*), max(version) FROM schema_version",
+            reader => Assert.Equal((1L, 1L), (reader.GetInt64(0), reader.GetInt64(1))));
+
+        Sql("UPDATE schema_version SET version = 7");
+        var error = Assert.Throws<InvalidOperationException>(() => SqliteDocumentStore.Open(_directory));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("version 7", error.Message);
+
+        Sql("UPDATE schema_version SET version = 1");
+        Store = SqliteDocumentStore.Open(_directory); // the base class disposes this one
+        Assert.NotNull(await Store.FindBySourceAsync("a.txt"));
     }
 
     [Fact]
