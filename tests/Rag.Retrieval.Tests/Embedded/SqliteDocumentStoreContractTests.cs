@@ -116,6 +116,41 @@ public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTest
     }
 
     [Fact]
+    public async Task Concurrent_writers_and_readers_see_only_whole_documents()
+    {
+        // 64 random dimensions: no two chunks are near-duplicates, so every chunk can come back.
+        const int writers = 4, documentsPerWriter = 10, chunksPerDocument = 3, dimension = 64;
+        await Store.UpsertAsync(new DocumentInput("seed.txt", "h", null, [], [new ChunkInput(0, "seed", 1, 0, 4, RandomVector(new Random(0), dimension))]));
+        var write = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (var d = 0; d < documentsPerWriter; d++)
+            {
+                var chunks = Enumerable.Range(0, chunksPerDocument)
+                    .Select(o => new ChunkInput(o, $"concurrent writer{w} doc{d} part{o}", 4, 0, 10, RandomVector(new Random(1000 * w + 10 * d + o + 1), dimension)))
+                    .ToList();
+                Assert.Equal(UpsertOutcome.Added, await Store.UpsertAsync(new DocumentInput($"concurrent/{w}/{d}.txt", "h", null, ["c"], chunks)));
+            }
+        }));
+        var read = Enumerable.Range(0, 2).Select(r => Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var hits = await Store.SearchAsync(new SearchQuery("concurrent", RandomVector(new Random(-i), dimension), 200, SearchMode.Hybrid));
+                // A document is visible with all of its chunks or not at all.
+                var keyword = await Store.SearchAsync(new SearchQuery("concurrent", default, 200, SearchMode.Bm25));
+                Assert.All(keyword.GroupBy(h => h.DocumentId), g => Assert.Equal(chunksPerDocument, g.Count()));
+                Assert.NotNull(hits);
+            }
+        }));
+        await Task.WhenAll(write.Concat(read));
+
+        var stored = await Store.ListDocumentsAsync(0, 1000);
+        Assert.Equal(1 + writers * documentsPerWriter, stored.Count);
+        var dense = await Store.SearchAsync(new SearchQuery("", RandomVector(new Random(0), dimension), 1000, SearchMode.Dense, new SearchFilter(Tags: ["c"])));
+        Assert.Equal(writers * documentsPerWriter * chunksPerDocument, dense.Count);
+    }
+
+    [Fact]
     public async Task Loaded_dense_index_follows_replacements_and_deletions()
     {
         var ids = await IngestCorpusAsync();
