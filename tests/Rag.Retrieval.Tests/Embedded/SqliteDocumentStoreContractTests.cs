@@ -151,6 +151,15 @@ public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTest
     }
 
     [Fact]
+    public async Task Empty_allow_lists_allow_nothing()
+    {
+        await IngestCorpusAsync();
+        foreach (var filter in new[] { new SearchFilter(DocumentIds: []), new SearchFilter(Tags: []) })
+        foreach (var mode in new[] { SearchMode.Bm25, SearchMode.Dense, SearchMode.Hybrid })
+            Assert.Empty(await Store.SearchAsync(new SearchQuery("cats dogs mars", Basis(0), 10, mode, filter)));
+    }
+
+    [Fact]
     public async Task Loaded_dense_index_follows_replacements_and_deletions()
     {
         var ids = await IngestCorpusAsync();
