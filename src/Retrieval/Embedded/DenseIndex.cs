@@ -77,6 +77,23 @@ public sealed class DenseIndex : IDisposable
         finally { _lock.ExitWriteLock(); }
     }
 
+    /// <summary>Allocates room for <paramref name="rows"/> vectors up front, so a bulk load copies nothing while growing.</summary>
+    public void Reserve(int rows, int dimension)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (Dimension != 0 && Dimension != dimension)
+                throw new ArgumentException($"Cannot reserve vectors of dimension {dimension}: the index holds dimension {Dimension}.");
+            var needed = (long)rows * dimension;
+            if (needed > Array.MaxLength)
+                throw new InvalidOperationException(
+                    $"The dense index cannot hold {rows} vectors of dimension {dimension}: more than {Array.MaxLength} floats.");
+            if (needed > _rows.Length) Array.Resize(ref _rows, (int)needed);
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+
     public void RemoveDocument(string documentId)
     {
         _lock.EnterWriteLock();
@@ -106,6 +123,7 @@ public sealed class DenseIndex : IDisposable
         {
             var count = _chunkIds.Count;
             if (k <= 0 || count == 0) return [];
+            k = Math.Min(k, count); // heaps are sized by k
             if (query.Length != Dimension)
                 throw new ArgumentException(
                     $"Query vector has dimension {query.Length} but the index holds vectors of dimension {Dimension}.", nameof(query));

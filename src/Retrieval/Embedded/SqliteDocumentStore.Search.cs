@@ -18,7 +18,7 @@ public sealed partial class SqliteDocumentStore
         activity?.SetTag("rag.search.k", query.K);
 
         // Each mode over-fetches so that collapsing near-duplicates still leaves K hits.
-        var candidates = query.K * _options.CandidateMultiplier;
+        var candidates = (int)Math.Min((long)query.K * _options.CandidateMultiplier, int.MaxValue);
         IReadOnlyList<SearchHit> ranked = query.Mode switch
         {
             SearchMode.Bm25 => await Bm25Async(query.Text, candidates, query.Filter, cancellationToken),
@@ -142,6 +142,12 @@ public sealed partial class SqliteDocumentStore
             var index = new DenseIndex();
             await using var connection = await OpenAsync(cancellationToken);
             await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*), max(length(embedding)) / 4 FROM chunks WHERE embedding IS NOT NULL";
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                if (await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(1))
+                    index.Reserve(reader.GetInt32(0), reader.GetInt32(1));
+            }
             command.CommandText = "SELECT document_id, id, seq, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY document_id, seq";
             var rows = new List<DenseRow>();
             string? current = null;

@@ -62,7 +62,10 @@ public sealed class DenseIndexTests
         Assert.Contains("4", error.Message);
         Assert.Contains("3", error.Message);
         Assert.Throws<ArgumentException>(() => index.SetDocument("b", [new DenseRow("b#0", 2, new float[5])]));
+        Assert.Contains("5", Assert.Throws<ArgumentException>(() => index.Reserve(10, 5)).Message);
+        index.Reserve(100, 3);
         Assert.Equal(1, index.Count);
+        Assert.Equal("a#0", Assert.Single(index.TopK(Normalised([1, 0, 0]), int.MaxValue)).ChunkId);
 
         index.RemoveDocument("a");
         Assert.Equal(0, index.Dimension);

@@ -160,6 +160,19 @@ public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTest
     }
 
     [Fact]
+    public async Task A_k_beyond_the_corpus_returns_every_chunk_once()
+    {
+        await IngestCorpusAsync();
+        var chunks = Corpus.Sum(c => c.Chunks.Length);
+        foreach (var mode in new[] { SearchMode.Dense, SearchMode.Hybrid })
+        {
+            var hits = await Store.SearchAsync(new SearchQuery("the", Basis(0), int.MaxValue, mode));
+            Assert.Equal(chunks, hits.Select(h => h.ChunkId).Distinct().Count());
+            Assert.Equal(chunks, hits.Count);
+        }
+    }
+
+    [Fact]
     public async Task Loaded_dense_index_follows_replacements_and_deletions()
     {
         var ids = await IngestCorpusAsync();
