@@ -25,20 +25,7 @@ public sealed class ModelLoadOptions
     /// </summary>
     public const int MaxChunkLength = 64;
 
-    public Device ResolveDevice()
-    {
-        var name = Device.Trim().ToLowerInvariant();
-        if (name == "cpu") return CPU;
-        if (name == "cuda" || name.StartsWith("cuda:", StringComparison.Ordinal))
-        {
-            if (!cuda.is_available())
-                throw new InvalidOperationException(
-                    $"Model device '{Device}' was requested but CUDA is not available (torch.cuda.is_available() is false: " +
-                    "no visible GPU, or the CPU-only TorchSharp backend is installed). Use Device = \"cpu\".");
-            return torch.device(name);
-        }
-        throw new ArgumentException($"Model device '{Device}' is not supported; use \"cpu\", \"cuda\" or \"cuda:N\".", nameof(Device));
-    }
+    public Device ResolveDevice() => Runtime.TorchDevices.Parse(Device, "Model device");
 
     public ScalarType ResolveDtype() => ParseDtype(Dtype);
 

@@ -19,7 +19,23 @@ public sealed record IngestJobInfo(
     int Unchanged,
     int Replaced,
     int Failed,
-    IReadOnlyList<string> Errors);
+    IReadOnlyList<string> Errors)
+{
+    /// <summary>When a Queued job may be leased again (later than now while it backs off after a failed attempt).</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>Succeeded, Failed or DeadLettered: no worker will touch the job again.</summary>
+    public bool IsFinished => Status is IngestJobStatus.Succeeded or IngestJobStatus.Failed or IngestJobStatus.DeadLettered;
+}
+
+/// <summary>A job held by one worker until <see cref="ExpiresAt"/>; <see cref="Attempt"/> (1-based) identifies this lease.</summary>
+public sealed record IngestJobLease(string JobId, string WorkerId, int Attempt, IngestJobRequest Request, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// What a finished attempt did. Items that failed for a reason of their own (unreadable file, unsupported type,
+/// empty text) are counted here and make the job Failed; retrying would fail the same way.
+/// </summary>
+public sealed record IngestJobResult(int Added, int Unchanged, int Replaced, int Failed, IReadOnlyList<string> Errors);
 
 /// <summary>
 /// The durable ingestion queue: jobs survive restarts, are leased by one worker at a time (with a
@@ -31,6 +47,30 @@ public interface IIngestJobQueue
 
     Task<IngestJobInfo?> GetAsync(string jobId, CancellationToken cancellationToken = default);
 
+    /// <summary>The jobs of <paramref name="jobIds"/> that exist, in no particular order (one query, for batch progress).</summary>
+    Task<IReadOnlyList<IngestJobInfo>> GetManyAsync(IReadOnlyCollection<string> jobIds, CancellationToken cancellationToken = default);
+
     /// <summary>Jobs waiting or running (queue depth, for metrics and readiness).</summary>
     Task<int> CountPendingAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes the oldest Queued job that is due, or a Running job whose lease expired (its worker died), and counts
+    /// an attempt; null when there is nothing to do.
+    /// </summary>
+    Task<IngestJobLease?> TryLeaseAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default);
+
+    /// <summary>Extends the lease; false when the worker no longer owns the job (it expired and was taken over).</summary>
+    Task<bool> HeartbeatAsync(IngestJobLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the result: Succeeded, or Failed when some item failed. False when the lease was lost.</summary>
+    Task<bool> CompleteAsync(IngestJobLease lease, IngestJobResult result, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The attempt failed as a whole (store or embedder unavailable): back to Queued after an exponential backoff,
+    /// or DeadLettered with <paramref name="reason"/> once the attempts are used up. False when the lease was lost.
+    /// </summary>
+    Task<bool> FailAsync(IngestJobLease lease, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>Gives the job back untouched (worker shutting down): Queued and due now, this attempt not counted.</summary>
+    Task<bool> ReleaseAsync(IngestJobLease lease, CancellationToken cancellationToken = default);
 }

@@ -52,32 +52,49 @@ public sealed class AskService(
     }
 
     /// <summary>Retrieve and pack: everything an answer needs except the generation.</summary>
-    public async Task<AskContext> PrepareAsync(AskRequest request, CancellationToken cancellationToken = default)
-    {
-        ValidateQuestion(request.Question);
-        int k = ResolveK(request.K);
-        using (var retrieve = Activity.StartActivity("retrieve"))
-        {
-            var retrieved = await retriever.RetrieveAsync(request.Question, k, filter: request.Filter, cancellationToken: cancellationToken);
-            retrieve?.SetTag("rag.mode", retrieved.Mode.ToString());
-            retrieve?.SetTag("rag.hits", retrieved.Hits.Count);
-            using var pack = Activity.StartActivity("pack");
-            var packed = Pack(retrieved.Hits, options.Value.PromptTokenBudget);
-            pack?.SetTag("rag.passages", packed.Count);
-            pack?.SetTag("rag.passage_tokens", packed.Sum(p => p.TokenCount));
-            logger.LogInformation("Retrieved {Hits} passages ({Mode}), packed {Packed}", retrieved.Hits.Count, retrieved.Mode, packed.Count);
-            return new AskContext(retrieved.Mode, packed, AnswerPrompt.Cite(packed), AnswerPrompt.Build(request.Question, packed));
-        }
-    }
+    public async Task<AskContext> PrepareAsync(AskRequest request, CancellationToken cancellationToken = default) =>
+        Pack(request.Question, await RetrieveAsync(request, cancellationToken));
 
     public async Task<AskResult> AskAsync(AskRequest request, CancellationToken cancellationToken = default)
     {
         var context = await PrepareAsync(request, cancellationToken);
         if (chat is null) return new AskResult(null, context, NoModelNotice, null);
-        using var generate = Activity.StartActivity("generate");
-        var response = await chat.GetResponseAsync(context.Prompt, request.Generation, cancellationToken);
-        generate?.SetTag("rag.completion_tokens", response.Usage?.OutputTokenCount);
+        var response = await GenerateAsync(context.Prompt, request.Generation, cancellationToken);
         return new AskResult(response.Text, context, null, response.Usage);
+    }
+
+    /// <summary>Step 1: validates the question and k, then retrieves the ranked passages.</summary>
+    public async Task<RetrievedPassages> RetrieveAsync(AskRequest request, CancellationToken cancellationToken = default)
+    {
+        ValidateQuestion(request.Question);
+        int k = ResolveK(request.K);
+        using var retrieve = Activity.StartActivity("retrieve");
+        var retrieved = await retriever.RetrieveAsync(request.Question, k, filter: request.Filter, cancellationToken: cancellationToken);
+        retrieve?.SetTag("rag.mode", retrieved.Mode.ToString());
+        retrieve?.SetTag("rag.hits", retrieved.Hits.Count);
+        return retrieved;
+    }
+
+    /// <summary>Step 2: packs ranked passages into the prompt under the token budget and numbers them for citation.</summary>
+    public AskContext Pack(string question, RetrievedPassages retrieved)
+    {
+        ValidateQuestion(question);
+        using var pack = Activity.StartActivity("pack");
+        var packed = Pack(retrieved.Hits, options.Value.PromptTokenBudget);
+        pack?.SetTag("rag.passages", packed.Count);
+        pack?.SetTag("rag.passage_tokens", packed.Sum(p => p.TokenCount));
+        logger.LogInformation("Retrieved {Hits} passages ({Mode}), packed {Packed}", retrieved.Hits.Count, retrieved.Mode, packed.Count);
+        return new AskContext(retrieved.Mode, packed, AnswerPrompt.Cite(packed), AnswerPrompt.Build(question, packed));
+    }
+
+    /// <summary>Step 3: generates the answer to a packed prompt; throws with <see cref="NoModelNotice"/> when no generator is configured.</summary>
+    public async Task<ChatResponse> GenerateAsync(IList<ChatMessage> prompt, ChatOptions? generation = null, CancellationToken cancellationToken = default)
+    {
+        if (chat is null) throw new InvalidOperationException(NoModelNotice);
+        using var generate = Activity.StartActivity("generate");
+        var response = await chat.GetResponseAsync(prompt, generation, cancellationToken);
+        generate?.SetTag("rag.completion_tokens", response.Usage?.OutputTokenCount);
+        return response;
     }
 
     /// <summary>Streams answer text; the context (citations) is known before the first token.</summary>

@@ -17,11 +17,13 @@ public static class RagCli
         var root = new RootCommand("Rag: retrieval-augmented generation over your documents with an RWKV-7 generator.");
         root.Options.Add(ConfigOption);
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(AskCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(StoreCommand.Create());
         return root;
     }
 }

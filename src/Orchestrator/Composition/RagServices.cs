@@ -8,6 +8,7 @@ using Rag.Generator.Generation;
 using Rag.Generator.Model;
 using Rag.Generator.Tokenization;
 using Rag.Ingest;
+using Rag.Ingest.Jobs;
 using Rag.Orchestrator.Answering;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embedded;
@@ -52,6 +53,7 @@ public static class RagServices
         if (!string.IsNullOrWhiteSpace(configuration[$"{BertEmbeddingOptions.SectionName}:ModelDirectory"]))
             services.AddBertEmbeddingGenerator(configuration);
         services.AddRagIngest();
+        services.AddIngestJobQueue(configuration);
         services.AddOptions<GeneratorOptions>().Bind(configuration.GetSection(GeneratorOptions.SectionName));
         if (!string.IsNullOrWhiteSpace(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))
         {

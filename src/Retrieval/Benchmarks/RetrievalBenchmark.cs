@@ -30,7 +30,7 @@ public static class RetrievalBenchmark
     private const int WarmupQueries = 10;
     private const string FileName = "retrieval-benchmark.db";
 
-    public static IReadOnlyList<RetrievalBenchmarkRow> Run(int chunks, int dim, int[] ks, string dataDirectory, Action<string>? progress)
+    public static IReadOnlyList<RetrievalBenchmarkRow> Run(int chunks, int dim, int[] ks, string dataDirectory, Action<string>? progress, string device = "cpu")
     {
         if (chunks < 1) throw new ArgumentOutOfRangeException(nameof(chunks), chunks, "chunks must be >= 1.");
         if (dim < 1) throw new ArgumentOutOfRangeException(nameof(dim), dim, "dim must be >= 1.");
@@ -39,7 +39,7 @@ public static class RetrievalBenchmark
         DeleteDatabase(dataDirectory);
         var random = new Random(42);
         var rows = new List<RetrievalBenchmarkRow>();
-        var store = new SqliteDocumentStore(Options.Create(new EmbeddedStoreOptions { DataDirectory = dataDirectory, FileName = FileName }));
+        var store = new SqliteDocumentStore(Options.Create(new EmbeddedStoreOptions { DataDirectory = dataDirectory, FileName = FileName, Device = device }));
         try
         {
             var ingest = Stopwatch.StartNew();
@@ -57,7 +57,7 @@ public static class RetrievalBenchmark
             Query(store, new SearchQuery("", RandomVector(random, dim), 1, SearchMode.Dense));
             foreach (var k in ks)
             {
-                rows.Add(Measure("dense-exact", chunks, dim, k, () => new SearchQuery("", RandomVector(random, dim), k, SearchMode.Dense), store));
+                rows.Add(Measure($"dense-exact-{device}", chunks, dim, k, () => new SearchQuery("", RandomVector(random, dim), k, SearchMode.Dense), store));
                 rows.Add(Measure("bm25", chunks, dim, k, () => new SearchQuery(RandomText(random, 3), default, k, SearchMode.Bm25), store));
                 progress?.Invoke($"k={k}: dense p50 {rows[^2].P50Milliseconds:F2} ms, bm25 p50 {rows[^1].P50Milliseconds:F2} ms");
             }

@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace Rag.Retrieval.Embedded;
 
@@ -10,9 +13,10 @@ public readonly record struct DenseMatch(string ChunkId, long Key, string Docume
 /// <summary>
 /// Exact in-memory cosine index: rows of L2-normalised vectors in one contiguous float[] (row r at r·dim),
 /// with the chunk id and document slot of each row. Top-k scores row blocks in parallel; each worker keeps one
-/// bounded min-heap across the blocks it scans, and the few worker heaps are merged at the end.
+/// bounded min-heap across the blocks it scans, and the few worker heaps are merged at the end. On a CUDA device
+/// the rows are mirrored to GPU memory (refreshed after writes) and a query is one matrix-vector product plus topk.
 /// </summary>
-public sealed class DenseIndex : IDisposable
+public sealed class DenseIndex(Device? device = null) : IDisposable
 {
     // 2048 rows × 384 floats = 3 MiB per block: big enough to amortise scheduling, small enough to balance 2+ cores.
     private const int BlockRows = 2048;
@@ -27,6 +31,9 @@ public sealed class DenseIndex : IDisposable
     private readonly Stack<int> _freeSlots = new();
     private readonly Dictionary<string, (int Slot, List<string> ChunkIds)> _documents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _rowOfChunk = new(StringComparer.Ordinal);
+    private readonly Device? _gpu = device?.type == DeviceType.CUDA ? device : null;
+    private readonly Lock _gpuLock = new();
+    private Tensor? _gpuRows;   // [count, dim] copy of _rows on _gpu; null when stale
 
     /// <summary>Vector dimension; 0 while the index is empty.</summary>
     public int Dimension { get; private set; }
@@ -53,6 +60,7 @@ public sealed class DenseIndex : IDisposable
                         $"Vector of chunk '{chunkId}' has dimension {vector.Length} but the index holds dimension {dimension}.");
             }
             RemoveDocumentLocked(documentId);
+            InvalidateGpuCopy();
             if (rows.Count == 0) return;
 
             Dimension = dimension;
@@ -97,7 +105,11 @@ public sealed class DenseIndex : IDisposable
     public void RemoveDocument(string documentId)
     {
         _lock.EnterWriteLock();
-        try { RemoveDocumentLocked(documentId); }
+        try
+        {
+            RemoveDocumentLocked(documentId);
+            InvalidateGpuCopy();
+        }
         finally { _lock.ExitWriteLock(); }
     }
 
@@ -128,8 +140,9 @@ public sealed class DenseIndex : IDisposable
                 throw new ArgumentException(
                     $"Query vector has dimension {query.Length} but the index holds vectors of dimension {Dimension}.", nameof(query));
 
-            var q = query.ToArray(); // spans cannot cross into the parallel lambda
             var allowedSlots = allowedDocumentIds is null ? null : AllowedSlots(allowedDocumentIds);
+            if (_gpu is not null) return TopKOnGpu(query, k, count, allowedSlots);
+            var q = query.ToArray(); // spans cannot cross into the parallel lambda
             var workerHeaps = new List<TopKHeap>();
             Parallel.For(0, (count + BlockRows - 1) / BlockRows,
                 () => new TopKHeap(k, BlockRows),
@@ -142,11 +155,45 @@ public sealed class DenseIndex : IDisposable
 
             var merged = new TopKHeap(k, 0);
             foreach (var heap in workerHeaps) merged.OfferAll(heap);
-            return merged.BestFirst()
-                .Select(m => new DenseMatch(_chunkIds[m.Row], _keys[m.Row], _documentOfSlot[_slotOfRow[m.Row]]!, m.Score))
-                .ToList();
+            return merged.BestFirst().Select(m => MatchOf(m.Row, m.Score)).ToList();
         }
         finally { _lock.ExitReadLock(); }
+    }
+
+    // Called under the read lock: rows cannot change, only the mirror is (re)built, under its own lock.
+    private List<DenseMatch> TopKOnGpu(ReadOnlySpan<float> query, int k, int count, bool[]? allowedSlots)
+    {
+        using var scope = NewDisposeScope();
+        Tensor rows;
+        lock (_gpuLock)
+        {
+            _gpuRows ??= tensor(_rows.AsSpan(0, count * Dimension).ToArray(), [count, Dimension]).to(_gpu!).DetachFromDisposeScope();
+            rows = _gpuRows.alias();
+        }
+        var scores = rows.mv(tensor(query.ToArray()).to(_gpu!));
+        if (allowedSlots is not null)
+        {
+            var keep = Enumerable.Range(0, count).Select(row => allowedSlots[_slotOfRow[row]]).ToArray();
+            scores = scores.masked_fill(tensor(keep).to(_gpu!).logical_not(), float.NegativeInfinity);
+        }
+        var (values, indices) = scores.topk(k);
+        var best = values.cpu().data<float>().ToArray();
+        var bestRows = indices.cpu().data<long>().ToArray();
+        return best.Zip(bestRows)
+            .Where(pair => !float.IsNegativeInfinity(pair.First))
+            .Select(pair => MatchOf((int)pair.Second, pair.First))
+            .ToList();
+    }
+
+    private DenseMatch MatchOf(int row, float score) => new(_chunkIds[row], _keys[row], _documentOfSlot[_slotOfRow[row]]!, score);
+
+    private void InvalidateGpuCopy()
+    {
+        lock (_gpuLock)
+        {
+            _gpuRows?.Dispose();
+            _gpuRows = null;
+        }
     }
 
     private void ScanBlock(float[] query, int start, int end, bool[]? allowedSlots, TopKHeap heap)
@@ -211,5 +258,9 @@ public sealed class DenseIndex : IDisposable
         Array.Resize(ref _rows, (int)Math.Min(grown, Array.MaxLength));
     }
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        InvalidateGpuCopy();
+        _lock.Dispose();
+    }
 }

@@ -16,6 +16,9 @@ public sealed class EmbeddedStoreOptions
     /// <summary>Each ranker of a hybrid query is asked for CandidateMultiplier × K hits before fusion.</summary>
     public int CandidateMultiplier { get; set; } = 2;
 
+    /// <summary>"cpu" scans vectors with TensorPrimitives; "cuda"/"cuda:N" keeps a copy on the GPU and ranks by one matmul.</summary>
+    public string Device { get; set; } = "cpu";
+
     public string DatabasePath => Path.GetFullPath(Path.Combine(DataDirectory, FileName));
 
     internal void Validate()

@@ -139,7 +139,7 @@ public sealed partial class SqliteDocumentStore
         try
         {
             if (_dense is { } raced) return raced;
-            var index = new DenseIndex();
+            var index = new DenseIndex(Rag.Generator.Runtime.TorchDevices.Parse(_options.Device, $"{EmbeddedStoreOptions.SectionName}:Device"));
             await using var connection = await OpenAsync(cancellationToken);
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT count(*), max(length(embedding)) / 4 FROM chunks WHERE embedding IS NOT NULL";

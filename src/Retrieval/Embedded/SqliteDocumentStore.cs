@@ -143,6 +143,18 @@ public sealed partial class SqliteDocumentStore : IDocumentStore
         finally { _writeGate.Release(); }
     }
 
+    /// <summary>SQLite's own consistency check of the file ("ok" when sound), for operators after a crash.</summary>
+    public async Task<string> CheckIntegrityAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA integrity_check";
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) lines.Add(reader.GetString(0));
+        return string.Join("; ", lines);
+    }
+
     public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
     {
         try

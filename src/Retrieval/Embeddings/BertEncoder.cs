@@ -48,7 +48,7 @@ public sealed class BertEncoder : IDisposable
         if (options.BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"{BertEmbeddingOptions.SectionName}:BatchSize must be at least 1");
 
-        var device = ParseDevice(options.Device);
+        var device = Rag.Generator.Runtime.TorchDevices.Parse(options.Device, $"{BertEmbeddingOptions.SectionName}:Device");
         var config = BertConfig.Load(Path.Combine(options.ModelDirectory, "config.json"));
         var maxLength = Math.Min(options.MaxSequenceLength, config.MaxPositionEmbeddings);
         var tokenizer = BertTextTokenizer.Load(options.ModelDirectory, options.LowerCase, maxLength);
@@ -115,21 +115,6 @@ public sealed class BertEncoder : IDisposable
     {
         var weights = mask.unsqueeze(-1).to(hidden.dtype);               // [B, T, 1]
         return (hidden * weights).sum(1) / weights.sum(1);               // [B, C]
-    }
-
-    private static Device ParseDevice(string name)
-    {
-        var normalized = (name ?? "").Trim().ToLowerInvariant();
-        if (normalized == "cpu") return CPU;
-        if (normalized == "cuda" || normalized.StartsWith("cuda:", StringComparison.Ordinal))
-        {
-            if (!cuda.is_available())
-                throw new InvalidOperationException(
-                    $"{BertEmbeddingOptions.SectionName}:Device is '{name}' but CUDA is not available " +
-                    "(no GPU, or the build uses the CPU libtorch: build with -p:TorchBackend=cuda)");
-            return new Device(normalized);
-        }
-        throw new ArgumentException($"{BertEmbeddingOptions.SectionName}:Device '{name}' is not supported (use 'cpu', 'cuda' or 'cuda:N')");
     }
 
     public void Dispose() => _model.Dispose();

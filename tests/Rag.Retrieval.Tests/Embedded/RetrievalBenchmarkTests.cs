@@ -13,7 +13,7 @@ public sealed class RetrievalBenchmarkTests
             var messages = new List<string>();
             var rows = RetrievalBenchmark.Run(100, 8, [1, 5], directory, messages.Add);
 
-            Assert.Equal(["ingest", "dense-exact", "bm25", "dense-exact", "bm25"], rows.Select(r => r.Operation));
+            Assert.Equal(["ingest", "dense-exact-cpu", "bm25", "dense-exact-cpu", "bm25"], rows.Select(r => r.Operation));
             Assert.Equal([0, 1, 1, 5, 5], rows.Select(r => r.K));
             Assert.True(rows[0].ChunksPerSecond > 0);
             Assert.All(rows.Skip(1), r => Assert.True(r.P50Milliseconds > 0 && r.P95Milliseconds >= r.P50Milliseconds));

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Rag.Ingest.Jobs;
+using Rag.Ingest.Loading;
+using Rag.Ingest.Pipeline;
+
+namespace Rag.Orchestrator.Workers;
+
+/// <summary>Reported each time the batch polls the queue.</summary>
+public sealed record IngestBatchProgress(int Done, int Total, TimeSpan Elapsed)
+{
+    public double JobsPerSecond => Elapsed > TimeSpan.Zero ? Done / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Null until the first job has finished.</summary>
+    public TimeSpan? Eta => Done > 0 ? TimeSpan.FromSeconds((Total - Done) / JobsPerSecond) : null;
+}
+
+/// <summary>One file of the batch and its job as last seen.</summary>
+public sealed record IngestBatchJob(string File, IngestJobInfo Job);
+
+/// <summary>What a batch did: every job's final state, plus the files that never became jobs.</summary>
+/// <param name="Skipped">Files no loader handles (not enqueued).</param>
+/// <param name="Missing">Paths that do not exist or folders that could not be listed.</param>
+public sealed record IngestBatchResult(IReadOnlyList<IngestBatchJob> Jobs, IReadOnlyList<string> Skipped, IReadOnlyList<IngestFailure> Missing, TimeSpan Elapsed)
+{
+    public int Added => Jobs.Sum(j => j.Job.Added);
+
+    public int Unchanged => Jobs.Sum(j => j.Job.Unchanged);
+
+    public int Replaced => Jobs.Sum(j => j.Job.Replaced);
+
+    public IEnumerable<IngestBatchJob> Failed => Jobs.Where(j => j.Job.Status == IngestJobStatus.Failed);
+
+    public IEnumerable<IngestBatchJob> DeadLettered => Jobs.Where(j => j.Job.Status == IngestJobStatus.DeadLettered);
+
+    public bool Succeeded => Missing.Count == 0 && Jobs.All(j => j.Job.Status == IngestJobStatus.Succeeded);
+}
+
+/// <summary>
+/// Batch job mode of `rag ingest --workers N`: one durable job per file, N in-process workers, until every job of
+/// the batch has finished. Other `rag worker` processes on the same data directory may take part. An interrupted
+/// batch is resumed by running it again: files already stored with the same content are skipped.
+/// </summary>
+public sealed class IngestBatch(IServiceProvider services)
+{
+    private readonly IIngestJobQueue _queue = services.GetRequiredService<IIngestJobQueue>();
+    private readonly TimeSpan _poll = services.GetRequiredService<IOptions<IngestJobOptions>>().Value.Poll;
+
+    public async Task<IngestBatchResult> RunAsync(IEnumerable<string> paths, IReadOnlyList<string> tags, int workers,
+        IProgress<IngestBatchProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (workers < 1)
+            throw new ArgumentOutOfRangeException(nameof(workers), workers, $"The worker count ({workers}) must be at least 1.");
+        var clock = Stopwatch.StartNew();
+        SourceFiles sources = SourceFileWalker.Walk(paths);
+        var loaders = services.GetRequiredService<DocumentLoaderRegistry>();
+        List<string> skipped = sources.Files.Where(f => !loaders.CanLoad(f)).ToList();
+
+        var files = new Dictionary<string, string>(StringComparer.Ordinal); // job id -> file
+        foreach (string file in sources.Files.Where(loaders.CanLoad))
+            files[await _queue.EnqueueAsync(new IngestJobRequest([file], [], tags), cancellationToken)] = file;
+
+        List<IngestWorker> pool = Enumerable.Range(0, workers).Select(i => IngestWorker.Create(services, IngestWorker.NewWorkerId(i))).ToList();
+        foreach (IngestWorker worker in pool)
+            await worker.StartAsync(cancellationToken);
+        try
+        {
+            IReadOnlyList<IngestJobInfo> jobs = await WaitForAllAsync(files.Keys, clock, progress, cancellationToken);
+            var finished = jobs.Select(j => new IngestBatchJob(files[j.Id], j)).OrderBy(j => j.File, StringComparer.Ordinal).ToList();
+            return new IngestBatchResult(finished, skipped, sources.Failures, clock.Elapsed);
+        }
+        finally
+        {
+            // Workers release the job they hold, so an interrupted batch leaves nothing leased.
+            foreach (IngestWorker worker in pool)
+            {
+                await worker.StopAsync(CancellationToken.None);
+                worker.Dispose();
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<IngestJobInfo>> WaitForAllAsync(IReadOnlyCollection<string> ids, Stopwatch clock,
+        IProgress<IngestBatchProgress>? progress, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            IReadOnlyList<IngestJobInfo> jobs = await _queue.GetManyAsync(ids, cancellationToken);
+            int done = jobs.Count(j => j.IsFinished);
+            progress?.Report(new IngestBatchProgress(done, ids.Count, clock.Elapsed));
+            if (done == ids.Count)
+                return jobs;
+            await Task.Delay(_poll, cancellationToken);
+        }
+    }
+}
