@@ -139,7 +139,10 @@ public sealed partial class SqliteDocumentStore
         try
         {
             if (_dense is { } raced) return raced;
-            var index = new DenseIndex(Rag.Generator.Runtime.TorchDevices.Parse(_options.Device, $"{EmbeddedStoreOptions.SectionName}:Device"));
+            // The CPU scan needs no libtorch: TorchSharp (and its native library) is touched only for a GPU device.
+            var index = new DenseIndex(string.Equals(_options.Device?.Trim(), "cpu", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : Rag.Generator.Runtime.TorchDevices.Parse(_options.Device, $"{EmbeddedStoreOptions.SectionName}:Device"));
             await using var connection = await OpenAsync(cancellationToken);
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT count(*), max(length(embedding)) / 4 FROM chunks WHERE embedding IS NOT NULL";
