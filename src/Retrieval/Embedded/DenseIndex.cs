@@ -144,16 +144,17 @@ public sealed class DenseIndex(Device? device = null) : IDisposable
             if (_gpu is not null) return TopKOnGpu(query, k, count, allowedSlots);
             var q = query.ToArray(); // spans cannot cross into the parallel lambda
             var workerHeaps = new List<TopKHeap>();
+            // Each worker owns a heap and a score buffer for one block.
             Parallel.For(0, (count + BlockRows - 1) / BlockRows,
-                () => new TopKHeap(k, BlockRows),
-                (block, _, heap) =>
+                () => (Heap: new TopKHeap(k), Scores: new float[BlockRows]),
+                (block, _, worker) =>
                 {
-                    ScanBlock(q, block * BlockRows, Math.Min(count, (block + 1) * BlockRows), allowedSlots, heap);
-                    return heap;
+                    ScanBlock(q, block * BlockRows, Math.Min(count, (block + 1) * BlockRows), allowedSlots, worker.Heap, worker.Scores);
+                    return worker;
                 },
-                heap => { lock (workerHeaps) workerHeaps.Add(heap); });
+                worker => { lock (workerHeaps) workerHeaps.Add(worker.Heap); });
 
-            var merged = new TopKHeap(k, 0);
+            var merged = new TopKHeap(k);
             foreach (var heap in workerHeaps) merged.OfferAll(heap);
             return merged.BestFirst().Select(m => MatchOf(m.Row, m.Score)).ToList();
         }
@@ -196,11 +197,11 @@ public sealed class DenseIndex(Device? device = null) : IDisposable
         }
     }
 
-    private void ScanBlock(float[] query, int start, int end, bool[]? allowedSlots, TopKHeap heap)
+    private void ScanBlock(float[] query, int start, int end, bool[]? allowedSlots, TopKHeap heap, float[] scoreBuffer)
     {
         var dimension = query.Length;
         var rows = _rows.AsSpan(start * dimension, (end - start) * dimension);
-        var scores = heap.Scratch.AsSpan(0, end - start);
+        var scores = scoreBuffer.AsSpan(0, end - start);
         for (var i = 0; i < scores.Length; i++)
             scores[i] = TensorPrimitives.Dot(query, rows.Slice(i * dimension, dimension));
         for (var i = 0; i < scores.Length; i++)

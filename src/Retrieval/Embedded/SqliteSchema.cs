@@ -5,7 +5,7 @@ namespace Rag.Retrieval.Embedded;
 /// <summary>DDL of the embedded store; every statement is idempotent so opening an existing file is safe.</summary>
 internal static class SqliteSchema
 {
-    /// <summary>Version of the layout below; a file written by a newer layout is refused rather than misread.</summary>
+    /// <summary>Version of the layout below; a file of another version is refused rather than misread (no migrations yet).</summary>
     public const int CurrentVersion = 1;
 
     // chunks.seq is the stable INTEGER rowid that the external-content FTS5 table points at

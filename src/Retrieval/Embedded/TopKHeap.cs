@@ -10,15 +10,11 @@ internal sealed class TopKHeap
     private readonly int _k;
     private readonly PriorityQueue<int, (float Score, int Row)> _heap;
 
-    /// <param name="scratchRows">Size of <see cref="Scratch"/>, a per-worker score buffer for one scan block.</param>
-    public TopKHeap(int k, int scratchRows)
+    public TopKHeap(int k)
     {
         _k = k;
         _heap = new PriorityQueue<int, (float Score, int Row)>(k + 1, WeakerFirst.Instance);
-        Scratch = new float[scratchRows];
     }
-
-    public float[] Scratch { get; }
 
     // Score of the root once the heap is full; most candidates of a long scan lose against it.
     private float _threshold = float.NegativeInfinity;
@@ -36,7 +32,7 @@ internal sealed class TopKHeap
             if (score == weakest.Score && row > weakest.Row) return;
             _heap.EnqueueDequeue(row, (score, row));
         }
-        if (_heap.Count == _k) _threshold = _heap.TryPeek(out _, out var root) ? root.Score : _threshold;
+        if (_heap.Count == _k && _heap.TryPeek(out _, out var root)) _threshold = root.Score;
     }
 
     public void OfferAll(TopKHeap other)
