@@ -9,6 +9,9 @@ public sealed partial class SqliteDocumentStore
 {
     private const string HitColumns = "c.id, c.document_id, d.source, d.title, c.ordinal, c.text, c.token_count";
 
+    /// <summary>A ranked chunk before its row is read: its rowid and the ranker's score.</summary>
+    private readonly record struct Candidate(long Seq, double Score);
+
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -17,29 +20,52 @@ public sealed partial class SqliteDocumentStore
         activity?.SetTag("rag.search.mode", query.Mode.ToString());
         activity?.SetTag("rag.search.k", query.K);
 
-        // Each mode over-fetches so that collapsing near-duplicates still leaves K hits.
+        // Each ranker over-fetches so that collapsing near-duplicates still leaves K hits.
         var candidates = (int)Math.Min((long)query.K * _options.CandidateMultiplier, int.MaxValue);
-        IReadOnlyList<SearchHit> ranked = query.Mode switch
+        IReadOnlyList<Candidate> ranked = query.Mode switch
         {
             SearchMode.Bm25 => await Bm25Async(query.Text, candidates, query.Filter, cancellationToken),
             SearchMode.Dense => await DenseAsync(RequireVector(query), candidates, query.Filter, cancellationToken),
             SearchMode.Hybrid => await HybridAsync(query, candidates, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "Unknown SearchQuery.Mode."),
         };
-        var hits = NearDuplicates.Collapse(ranked, _dense is { } dense ? dense.VectorOf : null, limit: query.K);
+        var hits = await ReadDistinctHitsAsync(ranked, query.K, cancellationToken);
         _logger.LogDebug("Search {Mode} k={K}: {Hits} hits", query.Mode, query.K, hits.Count);
         return hits;
     }
 
-    private async Task<IReadOnlyList<SearchHit>> HybridAsync(SearchQuery query, int candidates, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Candidate>> HybridAsync(SearchQuery query, int candidates, CancellationToken cancellationToken)
     {
-        var lists = new List<IReadOnlyList<SearchHit>>
+        var lists = new List<IReadOnlyList<Candidate>>
         {
             await Bm25Async(query.Text, candidates, query.Filter, cancellationToken),
         };
         if (!query.Vector.IsEmpty)
             lists.Add(await DenseAsync(RequireVector(query), candidates, query.Filter, cancellationToken));
-        return ReciprocalRankFusion.Fuse(lists, candidates, _options.RrfK);
+        return ReciprocalRankFusion.FuseKeys(lists.Select(l => l.Select(c => c.Seq).ToList()), candidates, _options.RrfK)
+            .Select(f => new Candidate(f.Key, f.Score))
+            .ToList();
+    }
+
+    /// <summary>
+    /// Reads hit rows in rank order until k distinct passages are kept: one page of k rows unless near-duplicates
+    /// were dropped, rather than every over-fetched candidate (random row reads dominate a large file).
+    /// </summary>
+    private async Task<IReadOnlyList<SearchHit>> ReadDistinctHitsAsync(IReadOnlyList<Candidate> ranked, int k, CancellationToken cancellationToken)
+    {
+        const int MinimumPage = 16;
+        var read = new List<SearchHit>();
+        IReadOnlyList<SearchHit> kept = [];
+        for (var next = 0; kept.Count < k && next < ranked.Count;)
+        {
+            var page = ranked.Skip(next).Take(Math.Max(k - kept.Count, MinimumPage)).ToList();
+            next += page.Count;
+            var rows = await HitsBySeqAsync(page.Select(c => c.Seq).ToList(), cancellationToken);
+            // A chunk deleted between ranking and reading is simply skipped.
+            read.AddRange(page.Where(c => rows.ContainsKey(c.Seq)).Select(c => rows[c.Seq] with { Score = c.Score }));
+            kept = NearDuplicates.Collapse(read, _dense is { } dense ? dense.VectorOf : null, limit: k);
+        }
+        return kept;
     }
 
     private static float[] RequireVector(SearchQuery query)
@@ -50,41 +76,35 @@ public sealed partial class SqliteDocumentStore
             ?? throw new ArgumentException("SearchQuery.Vector is zero or not finite; it has no direction.", nameof(query));
     }
 
-    private async Task<IReadOnlyList<SearchHit>> Bm25Async(string? text, int k, SearchFilter? filter, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Candidate>> Bm25Async(string? text, int k, SearchFilter? filter, CancellationToken cancellationToken)
     {
         var match = Fts5Query.FromUserText(text);
         if (match is null) return [];
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        // Rank inside FTS5 first and join the hit columns for the top k only: a common term can match most
+        // Rank inside FTS5 alone and read hit rows afterwards for the winners only: a common term can match most
         // chunks, and joining every match before the LIMIT costs several times the ranking itself.
         var (join, where) = SearchFilterSql.IsEmpty(filter) ? ("", "") : (
             " JOIN chunks c ON c.seq = f.rowid",
             $" AND c.document_id IN (SELECT d.id FROM documents d WHERE 1 = 1{SearchFilterSql.Conditions(filter, command)})");
         // bm25() is lower-is-better; negate so every mode reports higher-is-better.
         command.CommandText = $"""
-            WITH top AS (
-                SELECT f.rowid AS seq, -bm25(chunks_fts) AS score
-                FROM chunks_fts f{join}
-                WHERE chunks_fts MATCH @match{where}
-                ORDER BY score DESC, seq
-                LIMIT @k)
-            SELECT {HitColumns}, top.score
-            FROM top
-            JOIN chunks c ON c.seq = top.seq
-            JOIN documents d ON d.id = c.document_id
-            ORDER BY top.score DESC, c.seq
+            SELECT f.rowid, -bm25(chunks_fts) AS score
+            FROM chunks_fts f{join}
+            WHERE chunks_fts MATCH @match{where}
+            ORDER BY score DESC, f.rowid
+            LIMIT @k
             """;
         command.Parameters.AddWithValue("@match", match);
         command.Parameters.AddWithValue("@k", k);
-        var hits = new List<SearchHit>();
+        var ranked = new List<Candidate>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            hits.Add(ReadHit(reader, reader.GetDouble(7)));
-        return hits;
+            ranked.Add(new Candidate(reader.GetInt64(0), reader.GetDouble(1)));
+        return ranked;
     }
 
-    private async Task<IReadOnlyList<SearchHit>> DenseAsync(float[] vector, int k, SearchFilter? filter, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Candidate>> DenseAsync(float[] vector, int k, SearchFilter? filter, CancellationToken cancellationToken)
     {
         var index = await DenseIndexAsync(cancellationToken);
         if (index.Dimension == 0) return [];
@@ -92,12 +112,7 @@ public sealed partial class SqliteDocumentStore
             throw new ArgumentException(
                 $"SearchQuery.Vector has dimension {vector.Length} but the store holds vectors of dimension {index.Dimension}.");
         var allowed = SearchFilterSql.IsEmpty(filter) ? null : await AllowedDocumentIdsAsync(filter, cancellationToken);
-        var matches = index.TopK(vector, k, allowed);
-        if (matches.Count == 0) return [];
-
-        var rows = await HitsBySeqAsync(matches.Select(m => m.Key).ToList(), cancellationToken);
-        // A chunk deleted between scan and lookup is simply skipped.
-        return matches.Where(m => rows.ContainsKey(m.Key)).Select(m => rows[m.Key] with { Score = m.Score }).ToList();
+        return index.TopK(vector, k, allowed).Select(m => new Candidate(m.Key, m.Score)).ToList();
     }
 
     private async Task<IReadOnlySet<string>> AllowedDocumentIdsAsync(SearchFilter? filter, CancellationToken cancellationToken)
@@ -123,13 +138,13 @@ public sealed partial class SqliteDocumentStore
         var hits = new Dictionary<long, SearchHit>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            hits[reader.GetInt64(7)] = ReadHit(reader, 0);
+            hits[reader.GetInt64(7)] = ReadHit(reader);
         return hits;
     }
 
-    private static SearchHit ReadHit(SqliteDataReader reader, double score) => new(
+    private static SearchHit ReadHit(SqliteDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-        reader.GetInt32(4), reader.GetString(5), reader.GetInt32(6), score);
+        reader.GetInt32(4), reader.GetString(5), reader.GetInt32(6), Score: 0);
 
     /// <summary>Loads every stored embedding into memory on the first dense query.</summary>
     private async Task<DenseIndex> DenseIndexAsync(CancellationToken cancellationToken)

@@ -225,4 +225,16 @@ public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTest
         Assert.Equal(2, hits.Count);
         Assert.Equal("c.txt", hits[1].Source);
     }
+
+    [Fact]
+    public async Task Rows_are_read_past_the_first_page_when_duplicates_fill_it()
+    {
+        for (var i = 0; i < 20; i++) await Store.UpsertAsync(TextDocument($"dup{i:D2}.txt", "h", "alpha alpha alpha"));
+        for (var i = 0; i < 14; i++) await Store.UpsertAsync(TextDocument($"distinct{i:D2}.txt", "h", $"alpha and a longer tail of words, number {i}"));
+
+        // K = 16 asks the ranker for 32: the twenty copies, then distinct00..11 (equal scores, older first).
+        // The first page of 16 rows holds only copies, so a second page must be read to keep more than one hit.
+        var hits = await Store.SearchAsync(new SearchQuery("alpha", default, 16, SearchMode.Bm25));
+        Assert.Equal(["dup00.txt", .. Enumerable.Range(0, 12).Select(i => $"distinct{i:D2}.txt")], hits.Select(h => h.Source));
+    }
 }
