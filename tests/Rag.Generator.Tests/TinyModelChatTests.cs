@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Rag.Generator.Chat;
+using Rag.Generator.Generation;
 using Rag.Generator.Model;
 using Rag.Generator.Tokenization;
 
@@ -31,6 +32,28 @@ public class TinyModelChatTests
         Assert.Equal(whole.Text, string.Concat(pieces));
         Assert.True(whole.Usage!.OutputTokenCount > 0);
         Assert.True(pieces.Count > 1, "a streamed reply arrives in several pieces");
+    }
+
+    [Fact]
+    public async Task Prefill_and_decode_are_traced_with_their_token_counts()
+    {
+        var stopped = new List<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == TextGenerator.ActivitySource.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = activity => { lock (stopped) stopped.Add(activity); },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var client = Client(out var model);
+        using var _ = model;
+
+        var response = await client.GetResponseAsync(Conversation, new ChatOptions { Temperature = 0, MaxOutputTokens = 5 });
+
+        var prefill = Assert.Single(stopped, a => a.OperationName == "prefill");
+        var decode = Assert.Single(stopped, a => a.OperationName == "decode");
+        Assert.Equal(response.Usage!.InputTokenCount, Convert.ToInt64(prefill.GetTagItem("gen_ai.usage.input_tokens")));
+        Assert.Equal(response.Usage.OutputTokenCount, Convert.ToInt64(decode.GetTagItem("gen_ai.usage.output_tokens")));
     }
 
     [Fact]

@@ -39,3 +39,35 @@ public class SampleSearchTests
         Assert.Equal(6, second.Unchanged.Count);
     }
 }
+
+public class HybridModeTests
+{
+    [Fact]
+    public async Task With_an_embedding_model_search_is_hybrid_and_says_so()
+    {
+        await using var host = new RagTestHost(new Dictionary<string, string?> { ["Embeddings:ModelDirectory"] = TestData.Path("bert-tiny") });
+        var summary = await host.IngestSamplesAsync();
+        Assert.Empty(summary.Failed);
+        var retriever = host.Services.GetRequiredService<PassageRetriever>();
+
+        var hybrid = await retriever.RetrieveAsync("What hydration should a beginner use for sourdough dough?", 5);
+        var dense = await retriever.RetrieveAsync("sourdough hydration", 5, SearchMode.Dense);
+
+        Assert.True(retriever.HasEmbedder);
+        Assert.Equal(SearchMode.Hybrid, hybrid.Mode);
+        Assert.Equal("sourdough-bread.txt", Path.GetFileName(hybrid.Hits[0].Source));
+        Assert.Equal(SearchMode.Dense, dense.Mode);
+        Assert.NotEmpty(dense.Hits);
+    }
+
+    [Fact]
+    public async Task Without_an_embedding_model_dense_search_names_the_setting()
+    {
+        await using var host = new RagTestHost();
+        var retriever = host.Services.GetRequiredService<PassageRetriever>();
+
+        var e = await Assert.ThrowsAsync<RagInputException>(() => retriever.RetrieveAsync("anything", 5, SearchMode.Dense));
+
+        Assert.Contains("Embeddings:ModelDirectory", e.Message);
+    }
+}

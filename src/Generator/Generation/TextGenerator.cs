@@ -77,11 +77,18 @@ public sealed class TextGenerator
         {
             // The prompt goes to the model a segment at a time (the model runs each in parallel chunks); the
             // model lock is released between segments so a long prompt does not starve other requests.
-            for (var start = 0; start < promptIds.Length; start += _options.SegmentLength)
+            using (var prefill = ActivitySource.StartActivity("prefill"))
             {
-                logits?.Dispose();
-                logits = await ForwardAsync(promptIds[start..Math.Min(start + _options.SegmentLength, promptIds.Length)], state, cancellationToken);
+                prefill?.SetTag("gen_ai.usage.input_tokens", promptIds.Length);
+                for (var start = 0; start < promptIds.Length; start += _options.SegmentLength)
+                {
+                    logits?.Dispose();
+                    logits = await ForwardAsync(promptIds[start..Math.Min(start + _options.SegmentLength, promptIds.Length)], state, cancellationToken);
+                }
             }
+
+            // Decode spans the token loop; it ends with the enumeration (tags say how many tokens it produced).
+            using var decode = ActivitySource.StartActivity("decode");
 
             while (true)
             {
@@ -111,6 +118,7 @@ public sealed class TextGenerator
             if (rest.Length > 0) yield return rest;
 
             generation.FinishReason = stops.Stopped ? FinishReason.Stop : finishReason;
+            decode?.SetTag("gen_ai.usage.output_tokens", generation.CompletionTokenCount);
             activity?.SetTag("gen_ai.usage.output_tokens", generation.CompletionTokenCount);
             activity?.SetTag("gen_ai.response.finish_reasons", generation.FinishReason.ToString());
         }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Rag.Retrieval.Embedded;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,15 +30,7 @@ public sealed class SqliteIngestJobQueue : IIngestJobQueue
         _options = options;
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SqliteIngestJobQueue>.Instance;
-        string path = Path.GetFullPath(databasePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        _connectionString = SqliteFile.ConnectionString(databasePath);
 
         using var connection = Open();
         Execute(connection, """
@@ -60,7 +53,7 @@ public sealed class SqliteIngestJobQueue : IIngestJobQueue
             );
             CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
             """);
-        _logger.LogInformation("Job queue opened at {Path}", path);
+        _logger.LogInformation("Job queue opened at {Path}", Path.GetFullPath(databasePath));
     }
 
     public async Task<string> EnqueueAsync(IngestJobRequest request, CancellationToken cancellationToken = default)

@@ -24,6 +24,7 @@ public static class RagCli
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(StoreCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 }

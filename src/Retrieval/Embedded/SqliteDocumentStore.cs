@@ -32,19 +32,11 @@ public sealed partial class SqliteDocumentStore : IDocumentStore
         _options = options.Value;
         _options.Validate();
         _logger = logger ?? NullLogger<SqliteDocumentStore>.Instance;
-        var path = _options.DatabasePath;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        _connectionString = SqliteFile.ConnectionString(_options.DatabasePath);
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
         SqliteSchema.Create(connection);
-        _logger.LogInformation("Embedded store opened at {Path}", path);
+        _logger.LogInformation("Embedded store opened at {Path}", _options.DatabasePath);
     }
 
     /// <summary>Opens (or creates) the store in a folder with default options.</summary>

@@ -1,0 +1,55 @@
+using System.Text.Json.Serialization;
+
+namespace Rag.Orchestrator.Api;
+
+// The OpenAI chat completions wire format (the subset a local RAG model can honour), plus "citations".
+
+public sealed record ChatCompletionRequest(
+    IReadOnlyList<ChatCompletionMessage>? Messages,
+    string? Model = null,
+    float? Temperature = null,
+    float? TopP = null,
+    int? MaxTokens = null,
+    int? MaxCompletionTokens = null,
+    [property: JsonConverter(typeof(StringOrArrayConverter))] IReadOnlyList<string>? Stop = null,
+    bool Stream = false,
+    StreamOptions? StreamOptions = null,
+    long? Seed = null);
+
+public sealed record StreamOptions(bool IncludeUsage = false);
+
+public sealed record ChatCompletionMessage(string? Role, [property: JsonConverter(typeof(MessageContentConverter))] string? Content);
+
+public sealed record ChatCompletion(
+    string Id,
+    long Created,
+    string Model,
+    IReadOnlyList<ChatCompletionChoice> Choices,
+    ChatCompletionUsage? Usage,
+    IReadOnlyList<ApiCitation> Citations)
+{
+    public string Object => "chat.completion";
+}
+
+public sealed record ChatCompletionChoice(int Index, ChatCompletionMessage Message, string FinishReason);
+
+public sealed record ChatCompletionUsage(long PromptTokens, long CompletionTokens, long TotalTokens);
+
+/// <summary>One server-sent event of a streamed completion; <see cref="Citations"/> ride on the first.</summary>
+public sealed record ChatCompletionChunk(
+    string Id,
+    long Created,
+    string Model,
+    IReadOnlyList<ChatCompletionChunkChoice> Choices,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ChatCompletionUsage? Usage = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ApiCitation>? Citations = null)
+{
+    public string Object => "chat.completion.chunk";
+}
+
+/// <param name="FinishReason">Null (written as null, as OpenAI does) until the last content chunk.</param>
+public sealed record ChatCompletionChunkChoice(int Index, ChatCompletionDelta Delta, string? FinishReason);
+
+public sealed record ChatCompletionDelta(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content = null);

@@ -1,0 +1,138 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Rag.Ingest.Jobs;
+using Rag.Orchestrator.Answering;
+using Rag.Retrieval.Abstractions;
+
+namespace Rag.Orchestrator.Api;
+
+/// <summary>
+/// Documents and ingestion jobs: uploads (files or JSON texts) become jobs on <see cref="IIngestJobQueue"/> (202 + job id);
+/// listing, reading and deleting go to the store directly.
+/// </summary>
+public static class DocumentsEndpoints
+{
+    public static IEndpointRouteBuilder MapDocuments(this IEndpointRouteBuilder routes)
+    {
+        var documents = routes.MapGroup("/v1/documents").WithTags("Documents");
+        documents.MapPost("", UploadAsync).RequireAuthorization(ApiPolicies.Write)
+            .Accepts<UploadDocumentsRequest>("application/json", "multipart/form-data")
+            .Produces<JobAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithSummary("Upload files (multipart, with an optional 'tags' field) or JSON texts; ingestion runs as a job.");
+        documents.MapGet("", ListAsync).RequireAuthorization(ApiPolicies.Read).WithSummary("List documents (paged).");
+        documents.MapGet("/{id}", GetAsync).RequireAuthorization(ApiPolicies.Read).WithSummary("One document, with its chunk count.");
+        documents.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Write).WithSummary("Delete a document and its chunks.");
+
+        routes.MapGet("/v1/jobs/{id}", GetJobAsync).RequireAuthorization(ApiPolicies.Read).WithTags("Documents")
+            .WithSummary("Status and counts of an ingestion job.");
+        return routes;
+    }
+
+    private static async Task<IResult> UploadAsync(HttpContext context, IConfiguration configuration)
+    {
+        if (context.RequestServices.GetService<IIngestJobQueue>() is not { } queue) return NoQueue();
+        var request = context.Request;
+        IngestJobRequest job;
+        string? uploadFolder = null;
+        if (request.HasFormContentType)
+        {
+            uploadFolder = Path.Combine(DataDirectory(configuration), "uploads", Guid.NewGuid().ToString("N"));
+            job = await SaveFilesAsync(request, uploadFolder);
+        }
+        else if (request.HasJsonContentType())
+            job = ToJob(await ApiJson.ReadAsync<UploadDocumentsRequest>(context));
+        else
+            throw new ApiRequestException(StatusCodes.Status415UnsupportedMediaType,
+                $"Content-Type must be multipart/form-data (files) or application/json (texts); got '{request.ContentType ?? "none"}'.");
+
+        try
+        {
+            var jobId = await queue.EnqueueAsync(job, context.RequestAborted);
+            return TypedResults.Accepted($"/v1/jobs/{jobId}", new JobAccepted(jobId));
+        }
+        catch when (uploadFolder is not null)
+        {
+            Directory.Delete(uploadFolder, recursive: true); // no job will read these files
+            throw;
+        }
+    }
+
+    /// <summary>Checks every name first, then writes the files; a failure leaves no folder behind.</summary>
+    private static async Task<IngestJobRequest> SaveFilesAsync(HttpRequest request, string folder)
+    {
+        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        if (form.Files.Count == 0) throw new RagInputException("The multipart upload has no files; send each file as a file field.");
+        var names = form.Files.Select(f => UploadFileName.Check(f.FileName)).ToList();
+        if (names.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+            throw new RagInputException($"File name '{duplicate.Key}' appears more than once in the upload.");
+
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var paths = new List<string>();
+            for (int i = 0; i < form.Files.Count; i++)
+            {
+                var path = Path.Combine(folder, names[i]);
+                await using (var file = File.Create(path))
+                    await form.Files[i].CopyToAsync(file, request.HttpContext.RequestAborted);
+                paths.Add(path);
+            }
+            return new IngestJobRequest(paths, [], Tags(form["tags"]));
+        }
+        catch
+        {
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
+    }
+
+    private static IngestJobRequest ToJob(UploadDocumentsRequest body)
+    {
+        if (body.Documents is not { Count: > 0 }) throw new RagInputException("documents is empty; send at least one {source, text}.");
+        var texts = new List<IngestTextItem>();
+        for (int i = 0; i < body.Documents.Count; i++)
+        {
+            var d = body.Documents[i];
+            if (string.IsNullOrWhiteSpace(d.Source)) throw new RagInputException($"documents[{i}].source is empty.");
+            if (string.IsNullOrWhiteSpace(d.Text)) throw new RagInputException($"documents[{i}].text is empty.");
+            if (texts.Any(t => t.Source == d.Source)) throw new RagInputException($"documents[{i}].source '{d.Source}' appears more than once.");
+            texts.Add(new IngestTextItem(d.Source, d.Text, d.Title));
+        }
+        return new IngestJobRequest([], texts, Tags(body.Tags ?? []));
+    }
+
+    /// <summary>Tags as a list, each entry possibly comma-separated ("a,b").</summary>
+    private static List<string> Tags(IEnumerable<string?> values) =>
+        values.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToList();
+
+    private static async Task<IResult> GetJobAsync(string id, HttpContext context)
+    {
+        if (context.RequestServices.GetService<IIngestJobQueue>() is not { } queue) return NoQueue();
+        return await queue.GetAsync(id, context.RequestAborted) is { } job
+            ? TypedResults.Ok(job)
+            : ApiProblems.NotFound($"Job '{id}' does not exist.");
+    }
+
+    private static async Task<Ok<DocumentList>> ListAsync(IDocumentStore store, int? skip, int? take, CancellationToken cancellationToken)
+    {
+        var page = RequestLimits.Page(skip, take);
+        var documents = await store.ListDocumentsAsync(page.Skip, page.Take, cancellationToken);
+        return TypedResults.Ok(new DocumentList(documents, page.Skip, page.Take));
+    }
+
+    private static async Task<Results<Ok<DocumentInfo>, ProblemHttpResult>> GetAsync(string id, IDocumentStore store, CancellationToken cancellationToken) =>
+        await store.GetDocumentAsync(id, cancellationToken) is { } document
+            ? TypedResults.Ok(document)
+            : ApiProblems.NotFound($"Document '{id}' does not exist.");
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, IDocumentStore store, CancellationToken cancellationToken) =>
+        await store.DeleteDocumentAsync(id, cancellationToken)
+            ? TypedResults.NoContent()
+            : ApiProblems.NotFound($"Document '{id}' does not exist.");
+
+    private static string DataDirectory(IConfiguration configuration) =>
+        Path.GetFullPath(configuration["Store:DataDirectory"] is { Length: > 0 } directory ? directory : "data");
+
+    private static ProblemHttpResult NoQueue() =>
+        ApiProblems.Unavailable("No ingestion job queue is registered in this build (IIngestJobQueue); use `rag ingest` meanwhile.");
+}
