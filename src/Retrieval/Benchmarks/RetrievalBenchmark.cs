@@ -26,6 +26,8 @@ public static class RetrievalBenchmark
     private const int WordsPerChunk = 60;
     private const int VocabularySize = 5000;
     private const int QueriesPerK = 50;
+    // Untimed queries first, so the percentiles measure optimised (tier-1 JIT) code and warm caches.
+    private const int WarmupQueries = 10;
     private const string FileName = "retrieval-benchmark.db";
 
     public static IReadOnlyList<RetrievalBenchmarkRow> Run(int chunks, int dim, int[] ks, string dataDirectory, Action<string>? progress, string device = "cpu")
@@ -70,6 +72,7 @@ public static class RetrievalBenchmark
 
     private static RetrievalBenchmarkRow Measure(string operation, int chunks, int dim, int k, Func<SearchQuery> next, IDocumentStore store)
     {
+        for (var i = 0; i < WarmupQueries; i++) Query(store, next());
         var milliseconds = new double[QueriesPerK];
         for (var i = 0; i < QueriesPerK; i++)
         {

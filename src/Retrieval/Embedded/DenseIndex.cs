@@ -5,24 +5,32 @@ using Tensor = TorchSharp.torch.Tensor;
 
 namespace Rag.Retrieval.Embedded;
 
-public readonly record struct DenseMatch(string ChunkId, string DocumentId, float Score);
+/// <param name="Key">The caller's integer key of the chunk (the store's rowid), so hits can be fetched by primary key.</param>
+public readonly record struct DenseRow(string ChunkId, long Key, float[] Vector);
+
+public readonly record struct DenseMatch(string ChunkId, long Key, string DocumentId, float Score);
 
 /// <summary>
 /// Exact in-memory cosine index: rows of L2-normalised vectors in one contiguous float[] (row r at r·dim),
-/// with the chunk and document id of each row. Top-k scans row blocks in parallel, each block keeping a
-/// bounded min-heap, then merges the block winners. On a CUDA device the rows are mirrored to GPU memory
-/// (refreshed after writes) and a query is one matrix-vector product plus topk.
+/// with the chunk id and document slot of each row. Top-k scores row blocks in parallel; each worker keeps one
+/// bounded min-heap across the blocks it scans, and the few worker heaps are merged at the end. On a CUDA device
+/// the rows are mirrored to GPU memory (refreshed after writes) and a query is one matrix-vector product plus topk.
 /// </summary>
 public sealed class DenseIndex(Device? device = null) : IDisposable
 {
-    private const int BlockRows = 4096;
+    // 2048 rows × 384 floats = 3 MiB per block: big enough to amortise scheduling, small enough to balance 2+ cores.
+    private const int BlockRows = 2048;
 
     private readonly ReaderWriterLockSlim _lock = new();
     private float[] _rows = [];
     private readonly List<string> _chunkIds = [];
-    private readonly List<string> _documentIds = [];
+    private readonly List<long> _keys = [];
+    // Rows name their document by a small integer slot, so a filter is a bool[] lookup rather than a string hash per row.
+    private readonly List<int> _slotOfRow = [];
+    private readonly List<string?> _documentOfSlot = [];
+    private readonly Stack<int> _freeSlots = new();
+    private readonly Dictionary<string, (int Slot, List<string> ChunkIds)> _documents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _rowOfChunk = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<string>> _chunksOfDocument = new(StringComparer.Ordinal);
     private readonly Device? _gpu = device?.type == DeviceType.CUDA ? device : null;
     private readonly Lock _gpuLock = new();
     private Tensor? _gpuRows;   // [count, dim] copy of _rows on _gpu; null when stale
@@ -36,34 +44,60 @@ public sealed class DenseIndex(Device? device = null) : IDisposable
     }
 
     /// <summary>Replaces every row of a document (idempotent); vectors must already be normalised.</summary>
-    public void SetDocument(string documentId, IReadOnlyList<(string ChunkId, float[] Vector)> rows)
+    public void SetDocument(string documentId, IReadOnlyList<DenseRow> rows)
     {
         _lock.EnterWriteLock();
         try
         {
-            RemoveDocumentLocked(documentId);
-            InvalidateGpuCopy();
-            if (rows.Count == 0) return;
-            var dimension = Dimension == 0 ? rows[0].Vector.Length : Dimension;
-            foreach (var (chunkId, vector) in rows)
+            // Validate before removing anything. The document's own rows do not pin the dimension:
+            // replacing the only document may change it.
+            var pinned = _chunkIds.Count > RowsOf(documentId) ? Dimension : 0;
+            var dimension = pinned != 0 ? pinned : rows.Count > 0 ? rows[0].Vector.Length : 0;
+            foreach (var (chunkId, _, vector) in rows)
             {
                 if (vector.Length != dimension)
                     throw new ArgumentException(
                         $"Vector of chunk '{chunkId}' has dimension {vector.Length} but the index holds dimension {dimension}.");
             }
+            RemoveDocumentLocked(documentId);
+            InvalidateGpuCopy();
+            if (rows.Count == 0) return;
+
             Dimension = dimension;
+            var slot = _freeSlots.TryPop(out var free) ? free : _documentOfSlot.Count;
+            if (slot == _documentOfSlot.Count) _documentOfSlot.Add(documentId);
+            else _documentOfSlot[slot] = documentId;
+
+            EnsureCapacity(_chunkIds.Count + rows.Count);
             var ids = new List<string>(rows.Count);
-            foreach (var (chunkId, vector) in rows)
+            foreach (var (chunkId, key, vector) in rows)
             {
                 var row = _chunkIds.Count;
-                EnsureCapacity(row + 1);
                 vector.CopyTo(_rows.AsSpan(row * dimension, dimension));
                 _chunkIds.Add(chunkId);
-                _documentIds.Add(documentId);
+                _keys.Add(key);
+                _slotOfRow.Add(slot);
                 _rowOfChunk[chunkId] = row;
                 ids.Add(chunkId);
             }
-            _chunksOfDocument[documentId] = ids;
+            _documents[documentId] = (slot, ids);
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    /// <summary>Allocates room for <paramref name="rows"/> vectors up front, so a bulk load copies nothing while growing.</summary>
+    public void Reserve(int rows, int dimension)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (Dimension != 0 && Dimension != dimension)
+                throw new ArgumentException($"Cannot reserve vectors of dimension {dimension}: the index holds dimension {Dimension}.");
+            var needed = (long)rows * dimension;
+            if (needed > Array.MaxLength)
+                throw new InvalidOperationException(
+                    $"The dense index cannot hold {rows} vectors of dimension {dimension}: more than {Array.MaxLength} floats.");
+            if (needed > _rows.Length) Array.Resize(ref _rows, (int)needed);
         }
         finally { _lock.ExitWriteLock(); }
     }
@@ -92,7 +126,7 @@ public sealed class DenseIndex(Device? device = null) : IDisposable
         finally { _lock.ExitReadLock(); }
     }
 
-    /// <summary>The k rows with the highest dot product with the (normalised) query, best first.</summary>
+    /// <summary>The k rows with the highest dot product with the (normalised) query, best first; ties go to the older row.</summary>
     /// <param name="allowedDocumentIds">When given, only rows of these documents compete.</param>
     public IReadOnlyList<DenseMatch> TopK(ReadOnlySpan<float> query, int k, IReadOnlySet<string>? allowedDocumentIds = null)
     {
@@ -101,27 +135,34 @@ public sealed class DenseIndex(Device? device = null) : IDisposable
         {
             var count = _chunkIds.Count;
             if (k <= 0 || count == 0) return [];
+            k = Math.Min(k, count); // heaps are sized by k
             if (query.Length != Dimension)
                 throw new ArgumentException(
                     $"Query vector has dimension {query.Length} but the index holds vectors of dimension {Dimension}.", nameof(query));
 
-            if (_gpu is not null) return TopKOnGpu(query, k, count, allowedDocumentIds);
+            var allowedSlots = allowedDocumentIds is null ? null : AllowedSlots(allowedDocumentIds);
+            if (_gpu is not null) return TopKOnGpu(query, k, count, allowedSlots);
             var q = query.ToArray(); // spans cannot cross into the parallel lambda
-            var blocks = (count + BlockRows - 1) / BlockRows;
-            var winners = new (int Row, float Score)[blocks][];
-            Parallel.For(0, blocks, b => winners[b] = TopKInBlock(q, b * BlockRows, Math.Min(count, (b + 1) * BlockRows), k, allowedDocumentIds));
+            var workerHeaps = new List<TopKHeap>();
+            // Each worker owns a heap and a score buffer for one block.
+            Parallel.For(0, (count + BlockRows - 1) / BlockRows,
+                () => (Heap: new TopKHeap(k), Scores: new float[BlockRows]),
+                (block, _, worker) =>
+                {
+                    ScanBlock(q, block * BlockRows, Math.Min(count, (block + 1) * BlockRows), allowedSlots, worker.Heap, worker.Scores);
+                    return worker;
+                },
+                worker => { lock (workerHeaps) workerHeaps.Add(worker.Heap); });
 
-            return winners.SelectMany(w => w)
-                .OrderByDescending(w => w.Score).ThenBy(w => w.Row)
-                .Take(k)
-                .Select(w => new DenseMatch(_chunkIds[w.Row], _documentIds[w.Row], w.Score))
-                .ToList();
+            var merged = new TopKHeap(k);
+            foreach (var heap in workerHeaps) merged.OfferAll(heap);
+            return merged.BestFirst().Select(m => MatchOf(m.Row, m.Score)).ToList();
         }
         finally { _lock.ExitReadLock(); }
     }
 
     // Called under the read lock: rows cannot change, only the mirror is (re)built, under its own lock.
-    private List<DenseMatch> TopKOnGpu(ReadOnlySpan<float> query, int k, int count, IReadOnlySet<string>? allowed)
+    private List<DenseMatch> TopKOnGpu(ReadOnlySpan<float> query, int k, int count, bool[]? allowedSlots)
     {
         using var scope = NewDisposeScope();
         Tensor rows;
@@ -131,19 +172,21 @@ public sealed class DenseIndex(Device? device = null) : IDisposable
             rows = _gpuRows.alias();
         }
         var scores = rows.mv(tensor(query.ToArray()).to(_gpu!));
-        if (allowed is not null)
+        if (allowedSlots is not null)
         {
-            var keep = Enumerable.Range(0, count).Select(row => allowed.Contains(_documentIds[row])).ToArray();
+            var keep = Enumerable.Range(0, count).Select(row => allowedSlots[_slotOfRow[row]]).ToArray();
             scores = scores.masked_fill(tensor(keep).to(_gpu!).logical_not(), float.NegativeInfinity);
         }
-        var (values, indices) = scores.topk(Math.Min(k, count));
+        var (values, indices) = scores.topk(k);
         var best = values.cpu().data<float>().ToArray();
         var bestRows = indices.cpu().data<long>().ToArray();
         return best.Zip(bestRows)
             .Where(pair => !float.IsNegativeInfinity(pair.First))
-            .Select(pair => new DenseMatch(_chunkIds[(int)pair.Second], _documentIds[(int)pair.Second], pair.First))
+            .Select(pair => MatchOf((int)pair.Second, pair.First))
             .ToList();
     }
+
+    private DenseMatch MatchOf(int row, float score) => new(_chunkIds[row], _keys[row], _documentOfSlot[_slotOfRow[row]]!, score);
 
     private void InvalidateGpuCopy()
     {
@@ -154,27 +197,36 @@ public sealed class DenseIndex(Device? device = null) : IDisposable
         }
     }
 
-    private (int Row, float Score)[] TopKInBlock(float[] query, int start, int end, int k, IReadOnlySet<string>? allowed)
+    private void ScanBlock(float[] query, int start, int end, bool[]? allowedSlots, TopKHeap heap, float[] scoreBuffer)
     {
         var dimension = query.Length;
-        var heap = new PriorityQueue<int, float>(Math.Min(k, end - start) + 1); // min-heap: root is the weakest winner
-        for (var row = start; row < end; row++)
+        var rows = _rows.AsSpan(start * dimension, (end - start) * dimension);
+        var scores = scoreBuffer.AsSpan(0, end - start);
+        for (var i = 0; i < scores.Length; i++)
+            scores[i] = TensorPrimitives.Dot(query, rows.Slice(i * dimension, dimension));
+        for (var i = 0; i < scores.Length; i++)
         {
-            if (allowed is not null && !allowed.Contains(_documentIds[row])) continue;
-            var score = TensorPrimitives.Dot(query, _rows.AsSpan(row * dimension, dimension));
-            if (heap.Count < k) heap.Enqueue(row, score);
-            else if (heap.TryPeek(out _, out var weakest) && score > weakest) heap.EnqueueDequeue(row, score);
+            if (allowedSlots is not null && !allowedSlots[_slotOfRow[start + i]]) continue;
+            heap.Offer(start + i, scores[i]);
         }
-        var result = new (int, float)[heap.Count];
-        var i = 0;
-        while (heap.TryDequeue(out var row, out var score)) result[i++] = (row, score);
-        return result;
     }
+
+    private bool[] AllowedSlots(IReadOnlySet<string> documentIds)
+    {
+        var allowed = new bool[_documentOfSlot.Count];
+        foreach (var id in documentIds)
+            if (_documents.TryGetValue(id, out var document)) allowed[document.Slot] = true;
+        return allowed;
+    }
+
+    private int RowsOf(string documentId) => _documents.TryGetValue(documentId, out var d) ? d.ChunkIds.Count : 0;
 
     private void RemoveDocumentLocked(string documentId)
     {
-        if (!_chunksOfDocument.Remove(documentId, out var chunkIds)) return;
-        foreach (var chunkId in chunkIds) RemoveRowLocked(chunkId);
+        if (!_documents.Remove(documentId, out var document)) return;
+        foreach (var chunkId in document.ChunkIds) RemoveRowLocked(chunkId);
+        _documentOfSlot[document.Slot] = null;
+        _freeSlots.Push(document.Slot);
         if (_chunkIds.Count == 0) Dimension = 0;
     }
 
@@ -187,19 +239,24 @@ public sealed class DenseIndex(Device? device = null) : IDisposable
         {
             _rows.AsSpan(last * Dimension, Dimension).CopyTo(_rows.AsSpan(row * Dimension, Dimension));
             _chunkIds[row] = _chunkIds[last];
-            _documentIds[row] = _documentIds[last];
+            _keys[row] = _keys[last];
+            _slotOfRow[row] = _slotOfRow[last];
             _rowOfChunk[_chunkIds[row]] = row;
         }
         _chunkIds.RemoveAt(last);
-        _documentIds.RemoveAt(last);
+        _keys.RemoveAt(last);
+        _slotOfRow.RemoveAt(last);
     }
 
     private void EnsureCapacity(int rows)
     {
         var needed = (long)rows * Dimension;
         if (needed <= _rows.Length) return;
+        if (needed > Array.MaxLength)
+            throw new InvalidOperationException(
+                $"The dense index cannot hold {rows} vectors of dimension {Dimension}: more than {Array.MaxLength} floats.");
         var grown = Math.Max(needed, Math.Max(1024L, (long)_rows.Length * 2));
-        Array.Resize(ref _rows, checked((int)Math.Min(grown, Array.MaxLength)));
+        Array.Resize(ref _rows, (int)Math.Min(grown, Array.MaxLength));
     }
 
     public void Dispose()

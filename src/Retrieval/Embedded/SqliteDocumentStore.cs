@@ -284,7 +284,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore
         }
     }
 
-    private async Task<List<(string ChunkId, float[] Vector)>> InsertChunksAsync(SqliteConnection connection,
+    private async Task<List<DenseRow>> InsertChunksAsync(SqliteConnection connection,
         SqliteTransaction transaction, string documentId, DocumentInput document, float[]?[] vectors,
         CancellationToken cancellationToken)
     {
@@ -310,7 +310,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore
         var ftsRowId = insertFts.Parameters.Add("@seq", SqliteType.Integer);
         var ftsText = insertFts.Parameters.Add("@text", SqliteType.Text);
 
-        var indexRows = new List<(string, float[])>();
+        var indexRows = new List<DenseRow>();
         for (var i = 0; i < document.Chunks.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -330,7 +330,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore
             ftsText.Value = chunk.Text;
             await insertFts.ExecuteNonQueryAsync(cancellationToken);
 
-            if (vectors[i] is { } vector) indexRows.Add((chunkId, vector));
+            if (vectors[i] is { } vector) indexRows.Add(new DenseRow(chunkId, seq, vector));
             AfterChunkInserted?.Invoke(i);
         }
         return indexRows;

@@ -5,9 +5,14 @@ namespace Rag.Retrieval.Embedded;
 /// <summary>DDL of the embedded store; every statement is idempotent so opening an existing file is safe.</summary>
 internal static class SqliteSchema
 {
+    /// <summary>Version of the layout below; a file of another version is refused rather than misread (no migrations yet).</summary>
+    public const int CurrentVersion = 1;
+
     // chunks.seq is the stable INTEGER rowid that the external-content FTS5 table points at
     // (an implicit rowid may change on VACUUM); chunks.id is the public GUID key.
     private const string Ddl = """
+        CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);
+
         CREATE TABLE IF NOT EXISTS documents(
             id           TEXT PRIMARY KEY,
             source       TEXT NOT NULL UNIQUE,
@@ -49,10 +54,32 @@ internal static class SqliteSchema
         command.ExecuteNonQuery();
     }
 
+    /// <summary>Creates missing tables and records the version; checks the version of an existing file.</summary>
     public static void Create(SqliteConnection connection)
     {
+        using (var pragmas = connection.CreateCommand())
+        {
+            // journal_mode cannot change inside a transaction.
+            pragmas.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+            pragmas.ExecuteNonQuery();
+        }
+        // One transaction, so two processes opening a new file at once record the version exactly once.
+        using var transaction = connection.BeginTransaction(deferred: false);
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;" + Ddl;
-        command.ExecuteNonQuery();
+        command.Transaction = transaction;
+        command.CommandText = Ddl + "SELECT max(version) FROM schema_version;";
+        var stored = command.ExecuteScalar();
+        if (stored is long version)
+        {
+            if (version != CurrentVersion)
+                throw new InvalidOperationException(
+                    $"Database '{connection.DataSource}' has schema version {version}; this build reads version {CurrentVersion} only.");
+        }
+        else
+        {
+            command.CommandText = $"INSERT INTO schema_version(version) VALUES ({CurrentVersion})";
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
     }
 }

@@ -8,7 +8,8 @@ namespace Rag.Retrieval.Search;
 /// </summary>
 public static partial class Fts5Query
 {
-    [GeneratedRegex(@"[\p{L}\p{N}]+")]
+    // Marks (\p{M}) belong to their word: decomposed "cre\u0300me" must stay one term, as unicode61 sees it.
+    [GeneratedRegex(@"[\p{L}\p{N}\p{M}]+")]
     private static partial Regex Word();
 
     /// <returns>The MATCH expression, or null when the text holds no searchable word.</returns>

@@ -12,16 +12,20 @@ public static class NearDuplicates
     public const double DefaultCosineThreshold = 0.98;
 
     /// <param name="normalisedVectorOf">The L2-normalised vector of a chunk id, or null when unknown.</param>
+    /// <param name="limit">Stop once this many hits are kept (the vector comparison is quadratic in the kept count).</param>
     public static IReadOnlyList<SearchHit> Collapse(
         IReadOnlyList<SearchHit> rankedHits,
         Func<string, float[]?>? normalisedVectorOf = null,
-        double cosineThreshold = DefaultCosineThreshold)
+        double cosineThreshold = DefaultCosineThreshold,
+        int limit = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
         var seenHashes = new HashSet<string>(StringComparer.Ordinal);
         var keptVectors = new List<float[]>();
         var kept = new List<SearchHit>(rankedHits.Count);
         foreach (var hit in rankedHits)
         {
+            if (kept.Count == limit) break;
             if (!seenHashes.Add(ChunkTextHash.Compute(hit.Text))) continue;
             var vector = normalisedVectorOf?.Invoke(hit.ChunkId);
             if (vector is not null)

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embedded;
 using Rag.Retrieval.Search;
@@ -84,6 +85,94 @@ public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTest
     }
 
     [Fact]
+    public async Task Schema_version_is_recorded_once_and_an_unknown_version_is_refused()
+    {
+        await Store.UpsertAsync(TextDocument("a.txt", "h", "kept across reopen"));
+        await Store.DisposeAsync();
+        await SqliteDocumentStore.Open(_directory).DisposeAsync(); // reopening creates nothing twice
+
+        var path = Path.Combine(_directory, "rag.db");
+        void Sql(string sql, Action<SqliteDataReader>? read = null)
+        {
+            using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            Assert.True(reader.Read() || read is null);
+            read?.Invoke(reader);
+        }
+        Sql("SELECT count(*), max(version) FROM schema_version",
+            reader => Assert.Equal((1L, 1L), (reader.GetInt64(0), reader.GetInt64(1))));
+
+        Sql("UPDATE schema_version SET version = 7");
+        var error = Assert.Throws<InvalidOperationException>(() => SqliteDocumentStore.Open(_directory));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("version 7", error.Message);
+
+        Sql("UPDATE schema_version SET version = 1");
+        Store = SqliteDocumentStore.Open(_directory); // the base class disposes this one
+        Assert.NotNull(await Store.FindBySourceAsync("a.txt"));
+    }
+
+    [Fact]
+    public async Task Concurrent_writers_and_readers_see_only_whole_documents()
+    {
+        // 64 random dimensions: no two chunks are near-duplicates, so every chunk can come back.
+        const int writers = 4, documentsPerWriter = 10, chunksPerDocument = 3, dimension = 64;
+        await Store.UpsertAsync(new DocumentInput("seed.txt", "h", null, [], [new ChunkInput(0, "seed", 1, 0, 4, RandomVector(new Random(0), dimension))]));
+        var write = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (var d = 0; d < documentsPerWriter; d++)
+            {
+                var chunks = Enumerable.Range(0, chunksPerDocument)
+                    .Select(o => new ChunkInput(o, $"concurrent writer{w} doc{d} part{o}", 4, 0, 10, RandomVector(new Random(1000 * w + 10 * d + o + 1), dimension)))
+                    .ToList();
+                Assert.Equal(UpsertOutcome.Added, await Store.UpsertAsync(new DocumentInput($"concurrent/{w}/{d}.txt", "h", null, ["c"], chunks)));
+            }
+        }));
+        var read = Enumerable.Range(0, 2).Select(r => Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var hits = await Store.SearchAsync(new SearchQuery("concurrent", RandomVector(new Random(-i), dimension), 200, SearchMode.Hybrid));
+                // A document is visible with all of its chunks or not at all.
+                var keyword = await Store.SearchAsync(new SearchQuery("concurrent", default, 200, SearchMode.Bm25));
+                Assert.All(keyword.GroupBy(h => h.DocumentId), g => Assert.Equal(chunksPerDocument, g.Count()));
+                Assert.NotNull(hits);
+            }
+        }));
+        await Task.WhenAll(write.Concat(read));
+
+        var stored = await Store.ListDocumentsAsync(0, 1000);
+        Assert.Equal(1 + writers * documentsPerWriter, stored.Count);
+        var dense = await Store.SearchAsync(new SearchQuery("", RandomVector(new Random(0), dimension), 1000, SearchMode.Dense, new SearchFilter(Tags: ["c"])));
+        Assert.Equal(writers * documentsPerWriter * chunksPerDocument, dense.Count);
+    }
+
+    [Fact]
+    public async Task Empty_allow_lists_allow_nothing()
+    {
+        await IngestCorpusAsync();
+        foreach (var filter in new[] { new SearchFilter(DocumentIds: []), new SearchFilter(Tags: []) })
+        foreach (var mode in new[] { SearchMode.Bm25, SearchMode.Dense, SearchMode.Hybrid })
+            Assert.Empty(await Store.SearchAsync(new SearchQuery("cats dogs mars", Basis(0), 10, mode, filter)));
+    }
+
+    [Fact]
+    public async Task A_k_beyond_the_corpus_returns_every_chunk_once()
+    {
+        await IngestCorpusAsync();
+        var chunks = Corpus.Sum(c => c.Chunks.Length);
+        foreach (var mode in new[] { SearchMode.Dense, SearchMode.Hybrid })
+        {
+            var hits = await Store.SearchAsync(new SearchQuery("the", Basis(0), int.MaxValue, mode));
+            Assert.Equal(chunks, hits.Select(h => h.ChunkId).Distinct().Count());
+            Assert.Equal(chunks, hits.Count);
+        }
+    }
+
+    [Fact]
     public async Task Loaded_dense_index_follows_replacements_and_deletions()
     {
         var ids = await IngestCorpusAsync();
@@ -135,5 +224,17 @@ public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTest
         var hits = await Store.SearchAsync(new SearchQuery("boilerplate footer", default, 5, SearchMode.Bm25));
         Assert.Equal(2, hits.Count);
         Assert.Equal("c.txt", hits[1].Source);
+    }
+
+    [Fact]
+    public async Task Rows_are_read_past_the_first_page_when_duplicates_fill_it()
+    {
+        for (var i = 0; i < 20; i++) await Store.UpsertAsync(TextDocument($"dup{i:D2}.txt", "h", "alpha alpha alpha"));
+        for (var i = 0; i < 14; i++) await Store.UpsertAsync(TextDocument($"distinct{i:D2}.txt", "h", $"alpha and a longer tail of words, number {i}"));
+
+        // K = 16 asks the ranker for 32: the twenty copies, then distinct00..11 (equal scores, older first).
+        // The first page of 16 rows holds only copies, so a second page must be read to keep more than one hit.
+        var hits = await Store.SearchAsync(new SearchQuery("alpha", default, 16, SearchMode.Bm25));
+        Assert.Equal(["dup00.txt", .. Enumerable.Range(0, 12).Select(i => $"distinct{i:D2}.txt")], hits.Select(h => h.Source));
     }
 }

@@ -46,6 +46,7 @@ public sealed class ReciprocalRankFusionTests
         // b repeats a's text; c is within cosine 0.98 of a; d is orthogonal to a.
         Assert.Equal(["a", "d"], kept.Select(h => h.ChunkId));
         Assert.Equal(["a", "c", "d"], NearDuplicates.Collapse(hits).Select(h => h.ChunkId));
+        Assert.Equal(["a", "c"], NearDuplicates.Collapse(hits, limit: 2).Select(h => h.ChunkId));
     }
 
     [Theory]
@@ -53,6 +54,7 @@ public sealed class ReciprocalRankFusionTests
     [InlineData("  ", null)]
     [InlineData("-- ** ()", null)]
     [InlineData("crème brûlée", "\"crème\" OR \"brûlée\"")]
+    [InlineData("cre\u0300me", "\"cre\u0300me\"")]
     public void Fts5_query_quotes_words_and_drops_operators(string text, string? expected) =>
         Assert.Equal(expected, Fts5Query.FromUserText(text));
 }
