@@ -4,6 +4,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rag.Retrieval.Abstractions;
+using Rag.Retrieval.Search;
 
 namespace Rag.Orchestrator.Answering;
 
@@ -80,7 +81,7 @@ public sealed class AskService(
     {
         ValidateQuestion(question);
         using var pack = Activity.StartActivity("pack");
-        var packed = Pack(retrieved.Hits, options.Value.PromptTokenBudget);
+        var packed = PassagePacker.Pack(retrieved.Hits, options.Value.PromptTokenBudget).Passages.ToList();
         pack?.SetTag("rag.passages", packed.Count);
         pack?.SetTag("rag.passage_tokens", packed.Sum(p => p.TokenCount));
         logger.LogInformation("Retrieved {Hits} passages ({Mode}), packed {Packed}", retrieved.Hits.Count, retrieved.Mode, packed.Count);
@@ -105,22 +106,5 @@ public sealed class AskService(
         using var generate = Activity.StartActivity("generate");
         await foreach (var update in chat.GetStreamingResponseAsync(context.Prompt, generation, cancellationToken))
             yield return update;
-    }
-
-    /// <summary>
-    /// Keeps passages in rank order until the token budget is spent, then groups them per document
-    /// (documents ordered by their best passage, passages by position) so related text reads together.
-    /// </summary>
-    private static List<SearchHit> Pack(IReadOnlyList<SearchHit> ranked, int tokenBudget)
-    {
-        var kept = new List<SearchHit>();
-        int used = 0;
-        foreach (var hit in ranked)
-        {
-            if (used + hit.TokenCount > tokenBudget) break;
-            kept.Add(hit);
-            used += hit.TokenCount;
-        }
-        return kept.GroupBy(h => h.DocumentId).SelectMany(g => g.OrderBy(h => h.Ordinal)).ToList();
     }
 }
