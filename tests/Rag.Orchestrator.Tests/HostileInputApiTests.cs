@@ -121,6 +121,6 @@ public sealed class HostileInputApiTests(HostileApiFixture fixture) : IClassFixt
     private static async Task<DocumentInfo?> StoredAsync(ApiTestHost host, string fileName)
     {
         var documents = await host.Services.GetRequiredService<IDocumentStore>().ListDocumentsAsync(0, 10_000);
-        return documents.SingleOrDefault(d => Path.GetFileName(d.Source) == fileName);
+        return documents.Where(d => Path.GetFileName(d.Source) == fileName).MaxBy(d => d.CreatedAt);
     }
 }
