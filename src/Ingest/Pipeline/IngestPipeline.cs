@@ -100,6 +100,7 @@ public sealed class IngestPipeline(
         CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(source)) throw new ArgumentException("The document source is empty.", nameof(source));
+        if (source.Contains('\0')) throw new ArgumentException($"Document source '{source.Replace('\0', '?')}' contains NUL characters.", nameof(source));
         if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException($"Document '{source}' has no text.", nameof(text));
         if (text.Contains('\0')) throw new ArgumentException($"Document '{source}' contains NUL characters.", nameof(text));
         string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));

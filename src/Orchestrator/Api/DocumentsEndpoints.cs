@@ -95,6 +95,9 @@ public static class DocumentsEndpoints
             var d = body.Documents[i];
             if (string.IsNullOrWhiteSpace(d.Source)) throw new RagInputException($"documents[{i}].source is empty.");
             if (string.IsNullOrWhiteSpace(d.Text)) throw new RagInputException($"documents[{i}].text is empty.");
+            // Checked here so the client gets a 400 instead of a job that fails later.
+            if (d.Source.Contains('\0')) throw new RagInputException($"documents[{i}].source contains a NUL character.");
+            if (d.Text.Contains('\0')) throw new RagInputException($"documents[{i}].text contains a NUL character.");
             if (texts.Any(t => t.Source == d.Source)) throw new RagInputException($"documents[{i}].source '{d.Source}' appears more than once.");
             texts.Add(new IngestTextItem(d.Source, d.Text, d.Title));
         }

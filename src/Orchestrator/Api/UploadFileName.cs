@@ -15,7 +15,8 @@ public static class UploadFileName
         var trimmed = name?.Trim() ?? "";
         if (trimmed.Length == 0) throw new RagInputException("An uploaded file has no file name.");
         string? problem =
-            trimmed.Contains("..", StringComparison.Ordinal) ? "it contains '..'"
+            trimmed.All(c => c == '.') ? "it is only dots"
+            : trimmed.Contains("..", StringComparison.Ordinal) ? "it contains '..'"
             : trimmed.IndexOfAny(['/', '\\']) >= 0 ? "it contains a path separator"
             : Path.IsPathRooted(trimmed) ? "it is an absolute path"
             : trimmed.Length > MaxLength ? $"it is longer than {MaxLength} characters"
