@@ -157,17 +157,19 @@ public class Rwkv7PrecisionAndDecodeTests
 
 public class Rwkv7CudaTests
 {
-    [RequiresNoCudaFact]
+    [SkippableFact]
     public void Asking_for_cuda_without_cuda_is_a_clear_error()
     {
+        Skip.If(torch.cuda.is_available(), "CUDA is available here, so the behaviour without it cannot be observed.");
         var e = Assert.Throws<InvalidOperationException>(() =>
             Rwkv7Model.Load(TestData.Path("rwkv7", "rwkv7-tiny-a.pth"), new ModelLoadOptions { Device = "cuda" }));
         Assert.Contains("CUDA is not available", e.Message);
     }
 
-    [RequiresCudaFact]
+    [SkippableFact]
     public void Cuda_model_matches_the_reference()
     {
+        Skip.IfNot(torch.cuda.is_available(), "CUDA is not available here (torch.cuda.is_available() is false: no GPU or the CPU-only TorchSharp backend).");
         using var model = Rwkv7Model.Load(TestData.Path("rwkv7", "rwkv7-tiny-a.pth"), new ModelLoadOptions { Device = "cuda" });
         Assert.Equal(DeviceType.CUDA, model.Device.type);
         foreach (var result in ParityCheck.Run(model, TestData.Path("rwkv7", "rwkv7-tiny-a-expected.safetensors")))
