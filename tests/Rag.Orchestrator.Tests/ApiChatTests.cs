@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -101,6 +102,28 @@ public class ApiChatTests(GeneratorApiFixture fixture) : IClassFixture<Generator
             Assert.False(chunk.TryGetProperty("citations", out _));
         }
         Assert.Equal(expected, string.Concat(content.Select(c => c.GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString())));
+    }
+
+    [Fact]
+    public async Task Generated_tokens_and_requests_are_counted_on_the_Rag_Api_meter()
+    {
+        long tokens = 0, requests = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Api.ApiMetrics.MeterName) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "rag.api.generated_tokens") Interlocked.Add(ref tokens, value);
+            if (instrument.Name == "rag.api.requests") Interlocked.Add(ref requests, value);
+        });
+        listener.Start();
+
+        var body = await (await Host.PostJsonAsync("/v1/chat/completions", Request(stream: false))).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.True(Interlocked.Read(ref tokens) >= body.GetProperty("usage").GetProperty("completion_tokens").GetInt64());
+        Assert.True(Interlocked.Read(ref requests) >= 1);
     }
 
     [Fact]
