@@ -3,7 +3,7 @@ using Microsoft.ML.Tokenizers;
 namespace Rag.Ingest.Chunking;
 
 /// <summary>
-/// Splits text into chunks of at most <see cref="ChunkTokens"/> tokens, each repeating about the last
+/// Splits text into chunks of at most <see cref="ChunkTokens"/> tokens, each repeating at most the last
 /// <see cref="OverlapTokens"/> tokens of the one before. A chunk ends at the last paragraph break in its token
 /// window, else the last sentence end (or line end), else the last space, else exactly at the window; a break
 /// is only taken in the second half of the window so chunks do not become tiny. Works with any
@@ -11,8 +11,8 @@ namespace Rag.Ingest.Chunking;
 /// </summary>
 public sealed class TokenChunker
 {
-    /// <summary>Longest span handed to the tokenizer per window, in chars per target token; keeps chunking linear in the text length.</summary>
-    private const int MaxCharsPerToken = 32;
+    /// <summary>First guess of a window's length in chars per token; tokenizing cost grows with the span, so it is widened only when needed.</summary>
+    private const int TypicalCharsPerToken = 8;
 
     private readonly Tokenizer _tokenizer;
 
@@ -40,42 +40,49 @@ public sealed class TokenChunker
     public IReadOnlyList<TextChunk> Chunk(string text)
     {
         var chunks = new List<TextChunk>();
-        int start = SkipWhitespace(text, 0);
-        int previousEnd = start;
-        while (start < text.Length)
+        int start = SkipWhitespace(text, 0), uncovered = start;
+        while (uncovered < text.Length)
         {
-            int end = FindEnd(text, start, mustPass: Math.Max(previousEnd, start));
-            AddTrimmed(chunks, text, start, end);
+            (int end, int tokens) = FindEnd(text, start, mustPass: uncovered);
+            if (end <= uncovered)
+            {
+                // The overlap (with a long whitespace run) fills the whole window: start afresh without it.
+                start = uncovered;
+                (end, tokens) = FindEnd(text, start, mustPass: start);
+            }
+
+            AddTrimmed(chunks, text, start, end, tokens);
             if (end >= text.Length)
                 break;
-            start = SkipWhitespace(text, OverlapStart(text, start, end));
-            previousEnd = end;
+            start = SkipWhitespace(text, OverlapStart(text, start, end, tokens));
+            uncovered = SkipWhitespace(text, end);
         }
 
         return chunks;
     }
 
-    /// <summary>End of the chunk starting at <paramref name="start"/>; it must lie past <paramref name="mustPass"/> so every chunk adds new text.</summary>
-    private int FindEnd(string text, int start, int mustPass)
+    /// <summary>
+    /// End of the chunk starting at <paramref name="start"/> and its token count; the end lies past
+    /// <paramref name="mustPass"/> (the first char no chunk covers yet) when the window reaches that far.
+    /// </summary>
+    private (int End, int Tokens) FindEnd(string text, int start, int mustPass)
     {
-        // Re-tokenizing a prefix can in rare cases give more tokens than the same text inside the window;
+        // Tokenized on its own, a span can in rare cases count more tokens than inside the longer window;
         // shrink the budget until the chosen span itself fits.
         for (int budget = ChunkTokens; ; budget--)
         {
             int end = ChooseBreak(text, start, mustPass, budget);
-            if (end >= text.Length || budget == 1 || CountTokens(text.AsSpan(start, end - start)) <= ChunkTokens)
-                return end;
+            int tokens = CountTokens(text.AsSpan(start, end - start));
+            if (tokens <= ChunkTokens || budget == 1)
+                return (end, tokens);
         }
     }
 
     private int ChooseBreak(string text, int start, int mustPass, int budget)
     {
-        int spanLength = (int)Math.Min(text.Length - start, (long)budget * MaxCharsPerToken);
-        int windowEnd = start + _tokenizer.GetIndexByTokenCount(
-            text.AsSpan(start, spanLength), budget, out _, out _, considerPreTokenization: true, considerNormalization: false);
+        int windowEnd = WindowEnd(text, start, budget);
         if (windowEnd >= text.Length)
             return text.Length;
-        windowEnd = AvoidSplittingSurrogates(text, start, windowEnd);
 
         int searchFrom = Math.Max(start + (windowEnd - start) / 2, mustPass + 1);
         if (searchFrom >= windowEnd)
@@ -92,6 +99,20 @@ public sealed class TokenChunker
         return space >= 0 ? searchFrom + space : windowEnd;
     }
 
+    /// <summary>Index just past the first <paramref name="budget"/> tokens from <paramref name="start"/>.</summary>
+    private int WindowEnd(string text, int start, int budget)
+    {
+        for (long span = (long)budget * TypicalCharsPerToken; ; span *= 2)
+        {
+            int length = (int)Math.Min(text.Length - start, span);
+            int fit = _tokenizer.GetIndexByTokenCount(
+                text.AsSpan(start, length), budget, out _, out int tokens, considerPreTokenization: true, considerNormalization: false);
+            bool wholeSpanFits = tokens < budget;
+            if (!wholeSpanFits || start + length == text.Length)
+                return AvoidSplittingSurrogates(text, start, start + fit);
+        }
+    }
+
     /// <summary>Index just after a sentence's closing punctuation (which must be followed by whitespace), or of a line break.</summary>
     private static int LastSentenceEnd(ReadOnlySpan<char> window)
     {
@@ -106,13 +127,16 @@ public sealed class TokenChunker
         return -1;
     }
 
-    /// <summary>Where the next chunk starts: at most the last <see cref="OverlapTokens"/> tokens of this one, counted on their own.</summary>
-    private int OverlapStart(string text, int start, int end)
+    /// <summary>
+    /// Where the next chunk starts: after the first <c>tokens - OverlapTokens</c> tokens of this one, moved on
+    /// until the shared text counts at most <see cref="OverlapTokens"/> tokens on its own.
+    /// </summary>
+    private int OverlapStart(string text, int start, int end, int tokens)
     {
-        for (int budget = OverlapTokens; budget > 0; budget--)
+        ReadOnlySpan<char> chunk = text.AsSpan(start, end - start);
+        for (int skip = Math.Max(tokens - OverlapTokens, 1); skip < tokens; skip++)
         {
-            int next = start + _tokenizer.GetIndexByTokenCountFromEnd(
-                text.AsSpan(start, end - start), budget, out _, out _, considerNormalization: false);
+            int next = start + _tokenizer.GetIndexByTokenCount(chunk, skip, out _, out _, considerPreTokenization: true, considerNormalization: false);
             next = SkipWhitespace(text, AvoidSplittingSurrogates(text, start, next));
             if (next >= end)
                 break;
@@ -123,6 +147,7 @@ public sealed class TokenChunker
         return end;
     }
 
+    /// <summary>Moves an index that falls between the halves of a surrogate pair; never returns <paramref name="start"/> itself.</summary>
     private static int AvoidSplittingSurrogates(string text, int start, int index)
     {
         if (index <= start || index >= text.Length || !char.IsLowSurrogate(text[index]))
@@ -130,14 +155,15 @@ public sealed class TokenChunker
         return index - 1 > start ? index - 1 : index + 1;
     }
 
-    private void AddTrimmed(List<TextChunk> chunks, string text, int start, int end)
+    private void AddTrimmed(List<TextChunk> chunks, string text, int start, int end, int tokens)
     {
-        while (end > start && char.IsWhiteSpace(text[end - 1]))
-            end--;
-        if (end == start)
+        int trimmedEnd = end;
+        while (trimmedEnd > start && char.IsWhiteSpace(text[trimmedEnd - 1]))
+            trimmedEnd--;
+        if (trimmedEnd == start)
             return;
-        string chunk = text[start..end];
-        chunks.Add(new TextChunk(chunks.Count, chunk, CountTokens(chunk), start, end));
+        string chunk = text[start..trimmedEnd];
+        chunks.Add(new TextChunk(chunks.Count, chunk, trimmedEnd == end ? tokens : CountTokens(chunk), start, trimmedEnd));
     }
 
     private static int SkipWhitespace(string text, int index)

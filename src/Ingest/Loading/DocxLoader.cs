@@ -24,11 +24,14 @@ public sealed class DocxLoader(IOptions<IngestOptions> options) : IDocumentLoade
         return new ExtractedText(string.Join("\n\n", paragraphs), string.IsNullOrWhiteSpace(title) ? null : title.Trim());
     }
 
-    /// <summary>Run text with tabs and manual line breaks, which <c>InnerText</c> would drop.</summary>
+    /// <summary>
+    /// Run text with tabs and manual line breaks, which <c>InnerText</c> would drop. Runs of paragraphs nested
+    /// inside this one (text boxes) belong to those paragraphs, which are visited on their own.
+    /// </summary>
     private static string ParagraphText(Paragraph paragraph)
     {
         var text = new StringBuilder();
-        foreach (Run run in paragraph.Descendants<Run>())
+        foreach (Run run in paragraph.Descendants<Run>().Where(r => r.Ancestors<Paragraph>().First() == paragraph))
         {
             foreach (var element in run.ChildElements)
             {

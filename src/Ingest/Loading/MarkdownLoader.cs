@@ -3,6 +3,7 @@ using Markdig.Extensions.Tables;
 using Markdig.Renderers;
 using Markdig.Renderers.Html;
 using Markdig.Syntax;
+using Markdig.Syntax.Inlines;
 
 namespace Rag.Ingest.Loading;
 
@@ -36,7 +37,7 @@ public sealed class MarkdownLoader : IDocumentLoader
         HeadingBlock? heading = document.Descendants<HeadingBlock>().FirstOrDefault();
         if (heading?.Inline is null)
             return null;
-        return string.Concat(heading.Inline.Descendants<Markdig.Syntax.Inlines.LiteralInline>().Select(l => l.Content.ToString()));
+        return string.Concat(heading.Inline.Descendants<LiteralInline>().Select(l => l.Content.ToString()));
     }
 
     /// <summary>One line per table row, cells joined by " | " (the stock renderer runs a whole table into one line).</summary>

@@ -7,7 +7,7 @@ namespace Rag.Ingest.Loading;
 /// valid UTF-8. Invalid sequences and NUL characters are errors rather than silently replaced, because they mean
 /// the file is binary or in a legacy encoding and its text would be garbage in the index.
 /// </summary>
-public static class StrictTextDecoder
+internal static class StrictTextDecoder
 {
     public static string Decode(byte[] bytes)
     {

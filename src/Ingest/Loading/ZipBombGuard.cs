@@ -7,7 +7,7 @@ namespace Rag.Ingest.Loading;
 /// small file cannot expand into gigabytes inside the parser. (.NET stops inflating an entry at its declared
 /// size, so the declared sizes are a real bound.)
 /// </summary>
-public sealed class ZipBombGuard(long maxDecompressedBytes, double maxCompressionRatio)
+internal sealed class ZipBombGuard(long maxDecompressedBytes, double maxCompressionRatio)
 {
     public void Check(byte[] content)
     {

@@ -21,6 +21,7 @@ public class TokenChunkerTests
 
         Assert.True(chunks.Count > 3);
         AssertChunkInvariants(text, chunks, O200k, chunkTokens);
+        Assert.All(chunks.SkipLast(1), c => Assert.True(c.TokenCount >= chunkTokens / 3, $"chunk {c.Ordinal} has only {c.TokenCount} tokens"));
         for (int i = 1; i < chunks.Count; i++)
         {
             TextChunk previous = chunks[i - 1], next = chunks[i];
@@ -67,6 +68,16 @@ public class TokenChunkerTests
         IReadOnlyList<TextChunk> chunks = new TokenChunker(O200k, 40, 5).Chunk(text);
 
         AssertChunkInvariants(text, chunks, O200k, 40);
+    }
+
+    [Fact]
+    public void LongWhitespaceRuns_StayWithinTheTarget()
+    {
+        string text = string.Concat(Enumerable.Range(0, 30).Select(i => $"Word {i}." + new string(' ', 50 * i) + "\n"));
+
+        IReadOnlyList<TextChunk> chunks = new TokenChunker(O200k, 24, 4).Chunk(text);
+
+        AssertChunkInvariants(text, chunks, O200k, 24);
     }
 
     [Fact]
