@@ -49,10 +49,15 @@ public class GeneratorBenchmarkTests
 
         using var expanded = state.Expand(3);
         using var single = model.Forward(next, state);
-        using var batch = model.Forward(next.expand(3, 1), expanded);
+        using var nextForEach = next.expand(3, 1);
+        using var batch = model.Forward(nextForEach, expanded);
 
         for (int i = 0; i < 3; i++)
-            Assert.True(allclose(batch[i], single[0], rtol: 1e-5, atol: 1e-5));
+        {
+            using var row = batch[i];
+            using var expected = single[0];
+            Assert.True(allclose(row, expected, rtol: 1e-5, atol: 1e-5));
+        }
     }
 
     [Fact]

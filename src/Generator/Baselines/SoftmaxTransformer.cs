@@ -155,8 +155,13 @@ public sealed class SoftmaxTransformer : nn.Module, ILanguageModel
             }
         }
 
-        private static Tensor? Repeat(Tensor? buffer, int batch) =>
-            buffer?.narrow(0, 0, 1).expand(batch, -1, -1, -1).contiguous().DetachFromDisposeScope();
+        private static Tensor? Repeat(Tensor? buffer, int batch)
+        {
+            if (buffer is null) return null;
+            using var first = buffer.narrow(0, 0, 1);
+            using var repeated = first.expand(batch, -1, -1, -1);
+            return repeated.clone().DetachFromDisposeScope(); // a copy: the new cache never shares storage with this one
+        }
 
         public void Dispose()
         {

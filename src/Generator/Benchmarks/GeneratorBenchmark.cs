@@ -126,8 +126,9 @@ public sealed class GeneratorBenchmark(GeneratorBenchmarkSettings settings, Acti
 
     private Tensor RandomTokens(ILanguageModel model, int batch, long length)
     {
-        var generator = new TorchSharp.torch.Generator((ulong)settings.Seed);
-        return randint(0, model.VocabSize, [batch, length], generator: generator, dtype: ScalarType.Int64).to(model.Device);
+        using var generator = new TorchSharp.torch.Generator((ulong)settings.Seed);
+        using var tokens = randint(0, model.VocabSize, [batch, length], generator: generator, dtype: ScalarType.Int64);
+        return tokens.to(model.Device).clone();
     }
 
     internal static void Synchronize(Device device)

@@ -29,6 +29,8 @@ public sealed class Sampler : IDisposable
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(tokenCounts);
+        // Created before the dispose scope: the generator lives as long as the sampler, not one call.
+        _generator ??= _options.IsGreedy ? null : new torch.Generator(_seed, logits.device);
         using var scope = torch.NewDisposeScope();
         var x = logits.to(ScalarType.Float32).reshape(-1);  // [V]
         x = ApplyPenalties(x, tokenCounts);
@@ -39,7 +41,6 @@ public sealed class Sampler : IDisposable
         var probs = torch.softmax(x, 0);
         if (_options.TopP < 1) probs = KeepTopP(probs, _options.TopP);
 
-        _generator ??= new torch.Generator(_seed, logits.device);
         return (int)torch.multinomial(probs, 1, generator: _generator).item<long>();
     }
 
