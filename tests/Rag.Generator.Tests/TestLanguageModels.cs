@@ -48,7 +48,8 @@ internal abstract class RecordingModel : ILanguageModel
         var logits = new float[s.Batch * VocabSize];
         for (var b = 0; b < s.Batch; b++)
         {
-            s.LastToken[b] = tokens[b, -1].item<long>();
+            using var last = tokens[b, -1];
+            s.LastToken[b] = last.item<long>();
             NextLogits(s, b, logits.AsSpan(b * VocabSize, VocabSize));
         }
         return torch.tensor(logits, [s.Batch, VocabSize]);
