@@ -229,15 +229,8 @@ public sealed class QdrantDocumentStore : IDocumentStore
     {
         var vectors = new Dictionary<string, object> { [SparseVectorName] = _bm25.ForDocument(chunk.Text) };
         if (!chunk.Embedding.IsEmpty) vectors[DenseVectorName] = chunk.Embedding.ToArray();
-        return new PointStruct(PointIds.ForChunk(documentId, document.ContentHash, chunk.Ordinal), vectors, new PointPayload
+        return new PointStruct(PointIds.ForChunk(documentId, document.ContentHash, chunk.Ordinal), vectors, DocumentFields(P.ChunkKind, documentId, document, now) with
         {
-            Kind = P.ChunkKind,
-            DocumentId = documentId,
-            Source = document.Source,
-            Title = document.Title,
-            Tags = document.Tags,
-            ContentHash = document.ContentHash,
-            UpdatedAt = now,
             Ordinal = chunk.Ordinal,
             Text = chunk.Text,
             TokenCount = chunk.TokenCount,
@@ -249,18 +242,23 @@ public sealed class QdrantDocumentStore : IDocumentStore
 
     // Document records carry no vectors ("vector": {}), so no search ever returns them.
     private static PointStruct DocumentPoint(string documentId, DocumentInput document, DateTimeOffset createdAt, DateTimeOffset now) =>
-        new(documentId, [], new PointPayload
+        new(documentId, [], DocumentFields(P.DocumentKind, documentId, document, now) with
         {
-            Kind = P.DocumentKind,
-            DocumentId = documentId,
-            Source = document.Source,
-            Title = document.Title,
-            Tags = document.Tags,
-            ContentHash = document.ContentHash,
-            UpdatedAt = now,
             CreatedAt = createdAt,
             ChunkCount = document.Chunks.Count,
         });
+
+    /// <summary>The payload fields that document records and chunk points share.</summary>
+    private static PointPayload DocumentFields(string kind, string documentId, DocumentInput document, DateTimeOffset now) => new()
+    {
+        Kind = kind,
+        DocumentId = documentId,
+        Source = document.Source,
+        Title = document.Title,
+        Tags = document.Tags,
+        ContentHash = document.ContentHash,
+        UpdatedAt = now,
+    };
 
     /// <summary>Rejects bad input before anything is written; returns the embedding size (null when no chunk has one).</summary>
     private static int? Validate(DocumentInput document)
