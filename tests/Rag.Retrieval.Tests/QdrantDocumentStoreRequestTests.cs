@@ -405,6 +405,19 @@ public sealed class QdrantDocumentStoreRequestTests
     }
 
     [Fact]
+    public async Task Connection_reset_surfacing_as_a_bare_socket_error_is_retried_and_then_named()
+    {
+        _server.CollectionExists = true;
+        _server.Respond(HttpMethod.Post, "/collections/rag/points/query", _ => throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NotConnected));
+        await using var store = CreateStore(o => o.MaxRetryAttempts = 2);
+
+        var e = await Assert.ThrowsAsync<QdrantException>(() => store.SearchAsync(new SearchQuery("alpha", default, 1, SearchMode.Bm25)));
+
+        Assert.Contains("cannot be reached", e.Message);
+        Assert.Equal(3, _server.To(HttpMethod.Post, "/collections/rag/points/query").Count());
+    }
+
+    [Fact]
     public async Task Retries_give_up_with_the_last_status()
     {
         _server.CollectionExists = true;

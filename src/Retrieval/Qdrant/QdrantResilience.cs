@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -14,8 +15,10 @@ internal static class QdrantResilience
 {
     public static ResiliencePipeline<HttpResponseMessage> Build(QdrantOptions options)
     {
+        // SocketsHttpHandler lets a SocketException escape unwrapped when a connection is reset just after it opened.
         var transient = new PredicateBuilder<HttpResponseMessage>()
             .Handle<HttpRequestException>()
+            .Handle<SocketException>()
             .Handle<TimeoutRejectedException>()
             .HandleResult(IsTransient);
 

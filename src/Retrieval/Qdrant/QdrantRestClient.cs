@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -48,7 +49,7 @@ internal sealed class QdrantRestClient(HttpClient http, QdrantOptions options)
             using var response = await http.SendAsync(CreateRequest(HttpMethod.Get, "readyz", null), timeout.Token);
             return response.IsSuccessStatusCode;
         }
-        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException or SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return false;
         }
@@ -76,6 +77,10 @@ internal sealed class QdrantRestClient(HttpClient http, QdrantOptions options)
         catch (HttpRequestException e)
         {
             throw new QdrantException($"{what}: Qdrant cannot be reached ({e.Message})", e.StatusCode, e);
+        }
+        catch (SocketException e)
+        {
+            throw new QdrantException($"{what}: Qdrant cannot be reached ({e.Message})", null, e);
         }
 
         if (response.IsSuccessStatusCode) return response;
