@@ -10,7 +10,9 @@ namespace Rag.Orchestrator.Tests;
 /// <summary>The real service graph (embedded store, job queue) over a temporary data directory, with fast job timings.</summary>
 internal sealed class WorkerTestHost : IAsyncDisposable
 {
-    public WorkerTestHost(IEmbeddingGenerator<string, Embedding<float>>? embedder = null, double leaseSeconds = 5)
+    /// <param name="settings">Added to (or overriding) the defaults, e.g. another store provider.</param>
+    public WorkerTestHost(IEmbeddingGenerator<string, Embedding<float>>? embedder = null, double leaseSeconds = 5,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         Configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -19,7 +21,7 @@ internal sealed class WorkerTestHost : IAsyncDisposable
             ["Jobs:HeartbeatSeconds"] = "0.05",
             ["Jobs:PollSeconds"] = "0.02",
             ["Jobs:BackoffSeconds"] = "0.01",
-        }).Build();
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var services = new ServiceCollection().AddLogging().AddSingleton(Configuration).AddRag(Configuration);
         if (embedder is not null) services.AddSingleton(embedder);
         Services = services.BuildServiceProvider();

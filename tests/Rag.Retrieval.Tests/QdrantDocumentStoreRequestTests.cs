@@ -462,6 +462,40 @@ public sealed class QdrantDocumentStoreRequestTests
     }
 
     [Theory]
+    [InlineData("CircuitBreakDuration", "Qdrant:CircuitBreakDuration is 00:00:00.2000000; must be between 0.5 s and 24 h")]
+    [InlineData("CircuitSamplingDuration", "Qdrant:CircuitSamplingDuration is 00:00:00.2000000; must be between 0.5 s and 24 h")]
+    [InlineData("AttemptTimeout", "Qdrant:AttemptTimeout is 00:00:00.0050000; must be between 10 ms and 24 h")]
+    [InlineData("MaxRetryAttempts", "Qdrant:MaxRetryAttempts is 0; must be at least 1")]
+    [InlineData("CircuitFailureRatio", "Qdrant:CircuitFailureRatio is 0; must be above 0 and at most 1")]
+    public void Resilience_settings_outside_pollys_ranges_are_named_at_construction(string key, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => CreateStore(o =>
+        {
+            switch (key)
+            {
+                case "CircuitBreakDuration": o.CircuitBreakDuration = TimeSpan.FromMilliseconds(200); break;
+                case "CircuitSamplingDuration": o.CircuitSamplingDuration = TimeSpan.FromMilliseconds(200); break;
+                case "AttemptTimeout": o.AttemptTimeout = TimeSpan.FromMilliseconds(5); break;
+                case "MaxRetryAttempts": o.MaxRetryAttempts = 0; break;
+                case "CircuitFailureRatio": o.CircuitFailureRatio = 0; break;
+            }
+        }));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public async Task Resilience_settings_at_the_edges_of_their_ranges_build_a_working_pipeline()
+    {
+        await using var store = CreateStore(o =>
+        {
+            (o.CircuitBreakDuration, o.CircuitSamplingDuration) = (TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
+            (o.AttemptTimeout, o.MaxRetryAttempts, o.CircuitFailureRatio) = (TimeSpan.FromMilliseconds(10), 1, 1);
+        });
+        _server.CollectionExists = true;
+        Assert.Null(await store.FindBySourceAsync("docs/none.md"));
+    }
+
+    [Theory]
     [InlineData(-1, "Cosine", "Qdrant:VectorSize is -1")]
     [InlineData(3, "Hamming", "Qdrant:Distance 'Hamming'")]
     public void Invalid_options_are_named(int vectorSize, string distance, string message)

@@ -9,7 +9,11 @@ namespace Rag.Ingest.Loading;
 public sealed record LoadedDocument(string Source, string Title, string Text, string ContentHash, long ByteCount);
 
 /// <summary>A file that could not be ingested and why; reported, never thrown, so a batch goes on.</summary>
-public sealed record IngestFailure(string Path, string Reason);
+/// <param name="Retryable">
+/// The file is fine but the store or the embedding service failed (down, timed out): the same file may succeed
+/// later, so a queued job is retried rather than finished as Failed.
+/// </param>
+public sealed record IngestFailure(string Path, string Reason, bool Retryable = false);
 
 /// <summary>Either a loaded document or the failure that prevented it.</summary>
 public sealed record LoadResult

@@ -88,7 +88,8 @@ public sealed class IngestPipeline(
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The store or the embedding service failed for this file (a timeout included); the next file may succeed.
-            return FileResult.Failed(new IngestFailure(document.Source, $"{e.GetType().Name}: {e.Message}"));
+            // An ArgumentException is the store refusing this document (e.g. mis-sized embeddings): retrying cannot help.
+            return FileResult.Failed(new IngestFailure(document.Source, $"{e.GetType().Name}: {e.Message}", Retryable: e is not ArgumentException));
         }
     }
 

@@ -15,7 +15,13 @@ public sealed class IngestJobRunner(IngestPipeline pipeline)
     {
         var tally = new Tally();
         if (request.Paths.Count > 0)
-            tally.Add(await pipeline.IngestAsync(request.Paths, request.Tags, progress: null, cancellationToken));
+        {
+            var summary = await pipeline.IngestAsync(request.Paths, request.Tags, progress: null, cancellationToken);
+            // The pipeline reports a store outage per file so that a CLI batch goes on; a job waits for the store instead.
+            if (summary.Failed.Where(f => f.Retryable).ToList() is { Count: > 0 } retryable)
+                throw new IngestRetryException($"{retryable.Count} file(s) could not be stored, e.g. {retryable[0].Path}: {retryable[0].Reason}");
+            tally.Add(summary);
+        }
 
         foreach (IngestTextItem item in request.Texts)
         {
@@ -67,3 +73,6 @@ public sealed class IngestJobRunner(IngestPipeline pipeline)
         public IngestJobResult ToResult() => new(_added, _unchanged, _replaced, _failed, _errors);
     }
 }
+
+/// <summary>The attempt failed for a reason outside the job's items (store or embedding service); the queue retries it.</summary>
+public sealed class IngestRetryException(string message) : Exception(message);

@@ -71,7 +71,19 @@ public sealed class QdrantOptions
             throw new ArgumentException($"{SectionName}:UpsertBatchSize is {UpsertBatchSize}; must be at least 1");
         if (PrefetchMultiplier < 1)
             throw new ArgumentException($"{SectionName}:PrefetchMultiplier is {PrefetchMultiplier}; must be at least 1");
+        // The resilience rules are Polly's; checked here so that a bad value is named at startup, not on first use.
         if (CircuitMinimumThroughput < 2)
             throw new ArgumentException($"{SectionName}:CircuitMinimumThroughput is {CircuitMinimumThroughput}; must be at least 2");
+        if (!(CircuitFailureRatio > 0 && CircuitFailureRatio <= 1))
+            throw new ArgumentException($"{SectionName}:CircuitFailureRatio is {CircuitFailureRatio}; must be above 0 and at most 1");
+        if (MaxRetryAttempts < 1)
+            throw new ArgumentException($"{SectionName}:MaxRetryAttempts is {MaxRetryAttempts}; must be at least 1");
+        if (RetryBaseDelay < TimeSpan.Zero)
+            throw new ArgumentException($"{SectionName}:RetryBaseDelay is {RetryBaseDelay}; must not be negative");
+        if (AttemptTimeout < TimeSpan.FromMilliseconds(10) || AttemptTimeout > TimeSpan.FromDays(1))
+            throw new ArgumentException($"{SectionName}:AttemptTimeout is {AttemptTimeout}; must be between 10 ms and 24 h");
+        foreach (var (key, value) in new[] { (nameof(CircuitSamplingDuration), CircuitSamplingDuration), (nameof(CircuitBreakDuration), CircuitBreakDuration) })
+            if (value < TimeSpan.FromMilliseconds(500) || value > TimeSpan.FromDays(1))
+                throw new ArgumentException($"{SectionName}:{key} is {value}; must be between 0.5 s and 24 h");
     }
 }

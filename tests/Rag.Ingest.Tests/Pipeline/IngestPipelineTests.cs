@@ -76,6 +76,8 @@ public sealed class IngestPipelineTests : IDisposable
             f => Assert.Equal("file is empty", f.Reason),
             f => Assert.StartsWith("not a valid .pdf file", f.Reason),
             f => Assert.Equal("IOException: disk full", f.Reason));
+        // Only the store's failure may go away on its own; the files' own faults are final.
+        Assert.Equal([false, false, false, true], summary.Failed.Select(f => f.Retryable));
         foreach (string failed in new[] { empty, corrupt, storeFails })
             Assert.Null(await _store.FindBySourceAsync(failed));
     }
