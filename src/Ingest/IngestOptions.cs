@@ -25,4 +25,10 @@ public sealed class IngestOptions
 
     /// <summary>Chunks sent to the embedding generator per call.</summary>
     public int EmbeddingBatchSize { get; set; } = 32;
+
+    /// <summary>
+    /// Folders ingestion may read: every path, and every file and folder reached from it, must resolve (symbolic
+    /// links followed) to a place inside one of them. Empty means no restriction, as for the operator's own CLI paths.
+    /// </summary>
+    public IReadOnlyList<string> Roots { get; set; } = [];
 }

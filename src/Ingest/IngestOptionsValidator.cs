@@ -23,6 +23,14 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
             errors.Add($"{s}:MaxCompressionRatio ({options.MaxCompressionRatio}) must be at least 1.");
         if (options.EmbeddingBatchSize <= 0)
             errors.Add($"{s}:EmbeddingBatchSize ({options.EmbeddingBatchSize}) must be positive.");
+        for (int i = 0; i < options.Roots.Count; i++)
+        {
+            // A missing root would silently refuse every file, so a typo fails at startup instead.
+            if (string.IsNullOrWhiteSpace(options.Roots[i]))
+                errors.Add($"{s}:Roots:{i} is empty; name a folder ingestion may read.");
+            else if (!Directory.Exists(options.Roots[i]))
+                errors.Add($"{s}:Roots:{i} ('{options.Roots[i]}') must be an existing folder.");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -31,6 +31,20 @@ public class IngestServiceCollectionTests
         Assert.Contains("Ingest:ChunkOverlapTokens (64) must be at least 0 and less than Ingest:ChunkTokens (64)", error.Message);
     }
 
+    [Fact]
+    public async Task Roots_AreBound_AndAnEmptyOrMissingRoot_IsRejected_NamingItsKey()
+    {
+        using var folder = new TempFolder();
+        string missing = Path.Combine(folder.Path, "typo");
+        await using ServiceProvider good = BuildServices(("Ingest:Roots:0", folder.Path));
+        await using ServiceProvider bad = BuildServices(("Ingest:Roots:0", folder.Path), ("Ingest:Roots:1", " "), ("Ingest:Roots:2", missing));
+
+        Assert.Equal([folder.Path], good.GetRequiredService<IOptions<IngestOptions>>().Value.Roots);
+        var error = Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IOptions<IngestOptions>>().Value);
+        Assert.Equal(["Ingest:Roots:1 is empty; name a folder ingestion may read.", $"Ingest:Roots:2 ('{missing}') must be an existing folder."],
+            error.Failures);
+    }
+
     private static ServiceProvider BuildServices(params (string Key, string Value)[] settings)
     {
         IConfiguration configuration = new ConfigurationBuilder()

@@ -19,5 +19,18 @@ public sealed class TempFolder : IDisposable
 
     public string Write(string relativePath, string text) => Write(relativePath, Encoding.UTF8.GetBytes(text));
 
+    /// <summary>A symbolic link at <paramref name="relativePath"/>; a folder link when the target (relative to the link's folder) is a folder.</summary>
+    public string Link(string relativePath, string target)
+    {
+        string path = System.IO.Path.Combine(Path, relativePath);
+        string folder = System.IO.Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(folder);
+        if (Directory.Exists(System.IO.Path.Combine(folder, target)))
+            Directory.CreateSymbolicLink(path, target);
+        else
+            File.CreateSymbolicLink(path, target);
+        return path;
+    }
+
     public void Dispose() => Directory.Delete(Path, recursive: true);
 }

@@ -2,6 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Rag.Orchestrator.Tests;
 
@@ -74,6 +78,41 @@ public class ApiAuthTests(KeyedApiFixture fixture) : IClassFixture<KeyedApiFixtu
         Assert.Contains("default", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, "/v1/documents", Upload, Bearer(KeyedApiFixture.OtherIndex))).StatusCode);
     }
+
+    [Fact]
+    public async Task Every_v1_route_is_401_without_a_key_and_403_with_a_key_for_another_index()
+    {
+        var routes = fixture.Host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/v1", StringComparison.Ordinal) == true)
+            .SelectMany(e => e.Metadata.GetRequiredMetadata<HttpMethodMetadata>().HttpMethods.Select(method => (Method: method, Pattern: e.RoutePattern)))
+            .ToList();
+        // Guards against a vacuous pass if the enumeration stopped finding endpoints (a group's "" route ends in '/').
+        Assert.Superset(
+            new HashSet<string> { "POST /v1/search", "POST /v1/ask", "POST /v1/chat/completions", "POST /v1/documents", "GET /v1/documents",
+                "GET /v1/documents/{id}", "DELETE /v1/documents/{id}", "GET /v1/jobs/{id}" },
+            routes.Select(r => $"{r.Method} {r.Pattern.RawText!.TrimEnd('/')}").ToHashSet());
+
+        var wrong = new List<string>();
+        foreach (var (method, pattern) in routes)
+        {
+            object? body = HttpMethods.IsPost(method) || HttpMethods.IsPut(method) ? new { } : null;
+            foreach (var (auth, expected) in new[] { (null, HttpStatusCode.Unauthorized), (Bearer(KeyedApiFixture.OtherIndex), HttpStatusCode.Forbidden) })
+            {
+                var status = (await SendAsync(new HttpMethod(method), WithParameters(pattern), body, auth)).StatusCode;
+                if (status != expected) wrong.Add($"{method} {pattern.RawText} {(auth is null ? "without a key" : "with the other index's key")}: {status}");
+            }
+        }
+        Assert.Empty(wrong);
+    }
+
+    /// <summary>The route's path with every parameter set to "x".</summary>
+    private static string WithParameters(RoutePattern pattern) =>
+        "/" + string.Join('/', pattern.PathSegments.Select(segment => string.Concat(segment.Parts.Select(part => part switch
+        {
+            RoutePatternLiteralPart literal => literal.Content,
+            RoutePatternSeparatorPart separator => separator.Content,
+            _ => "x",
+        }))));
 
     [Fact]
     public async Task Health_needs_no_key()

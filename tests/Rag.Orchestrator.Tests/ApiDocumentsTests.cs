@@ -37,10 +37,13 @@ public class ApiDocumentsTests
         Assert.Equal(HttpStatusCode.NotFound, (await host.Client.GetAsync($"/v1/documents/{documentId}")).StatusCode);
     }
 
-    [Fact]
-    public async Task Uploaded_files_are_saved_under_the_data_directory_and_ingested()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Uploaded_files_are_saved_under_the_data_directory_and_ingested(bool otherIngestRoot)
     {
-        await using var host = await ApiTestHost.StartAsync();
+        // With Ingest:Roots naming some other folder, the upload folder is still allowed.
+        await using var host = await ApiTestHost.StartAsync(otherIngestRoot ? new Dictionary<string, string?> { ["Ingest:Roots:0"] = RagTestHost.Samples } : null);
         using var form = new MultipartFormDataContent
         {
             { File("The quokka colony of Rottnest island is the largest."), "files", "quokkas.txt" },

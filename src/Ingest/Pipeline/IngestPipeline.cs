@@ -23,8 +23,9 @@ public sealed class IngestPipeline(
     IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
 {
     private readonly int _embeddingBatchSize = options.Value.EmbeddingBatchSize;
+    private readonly IReadOnlyList<string> _roots = options.Value.Roots;
 
-    /// <param name="paths">Files and folders (walked recursively).</param>
+    /// <param name="paths">Files and folders (walked recursively), inside <see cref="IngestOptions.Roots"/> when it is set.</param>
     /// <param name="tags">Stored with every document of this run.</param>
     public async Task<IngestSummary> IngestAsync(
         IEnumerable<string> paths,
@@ -33,7 +34,7 @@ public sealed class IngestPipeline(
         CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        SourceFiles sources = SourceFileWalker.Walk(paths);
+        SourceFiles sources = SourceFileWalker.Walk(paths, _roots);
         var run = new RunTally();
         foreach (IngestFailure failure in sources.Failures)
             run.Fail(failure, logger);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rag.Ingest.Jobs;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Composition;
 using Rag.Retrieval.Abstractions;
 
 namespace Rag.Orchestrator.Api;
@@ -36,7 +37,7 @@ public static class DocumentsEndpoints
         string? uploadFolder = null;
         if (request.HasFormContentType)
         {
-            uploadFolder = Path.Combine(DataDirectory(configuration), "uploads", Guid.NewGuid().ToString("N"));
+            uploadFolder = Path.Combine(RagServices.UploadsDirectory(configuration), Guid.NewGuid().ToString("N"));
             job = await SaveFilesAsync(request, uploadFolder);
         }
         else if (request.HasJsonContentType())
@@ -132,9 +133,6 @@ public static class DocumentsEndpoints
         await store.DeleteDocumentAsync(id, cancellationToken)
             ? TypedResults.NoContent()
             : ApiProblems.NotFound($"Document '{id}' does not exist.");
-
-    private static string DataDirectory(IConfiguration configuration) =>
-        Path.GetFullPath(configuration["Store:DataDirectory"] is { Length: > 0 } directory ? directory : "data");
 
     private static ProblemHttpResult NoQueue() =>
         ApiProblems.Unavailable("No ingestion job queue is registered in this build (IIngestJobQueue); use `rag ingest` meanwhile.");

@@ -53,6 +53,7 @@ public static class RagServices
         if (!string.IsNullOrWhiteSpace(configuration[$"{BertEmbeddingOptions.SectionName}:ModelDirectory"]))
             services.AddBertEmbeddingGenerator(configuration);
         services.AddRagIngest();
+        services.PostConfigure<IngestOptions>(options => AllowUploads(options, configuration));
         services.AddIngestJobQueue(configuration);
         services.AddOptions<GeneratorOptions>().Bind(configuration.GetSection(GeneratorOptions.SectionName));
         if (!string.IsNullOrWhiteSpace(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))
@@ -69,6 +70,23 @@ public static class RagServices
         services.AddSingleton(sp => new AskService(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<IOptions<AskOptions>>(),
             sp.GetRequiredService<ILogger<AskService>>(), sp.GetService<IChatClient>()));
         return services;
+    }
+
+    /// <summary>Where the API saves uploaded files for the workers to ingest: &lt;Store:DataDirectory&gt;/uploads.</summary>
+    public static string UploadsDirectory(IConfiguration configuration) =>
+        Path.GetFullPath(Path.Combine(configuration["Store:DataDirectory"] is { Length: > 0 } directory ? directory : "data", "uploads"));
+
+    /// <summary>
+    /// Ingest:Roots restricts what ingestion reads, but API uploads must still be ingested, so the upload folder is
+    /// always one of the roots. It is created here because roots must exist (checked at startup, after this runs).
+    /// </summary>
+    private static void AllowUploads(IngestOptions options, IConfiguration configuration)
+    {
+        if (options.Roots.Count == 0)
+            return;
+        string uploads = UploadsDirectory(configuration);
+        Directory.CreateDirectory(uploads);
+        options.Roots = [.. options.Roots, uploads];
     }
 
     private static Rwkv7Model LoadModel(GeneratorOptions options)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Rag.Ingest;
 using Rag.Ingest.Jobs;
 using Rag.Ingest.Loading;
 using Rag.Ingest.Pipeline;
@@ -21,7 +22,7 @@ public sealed record IngestBatchJob(string File, IngestJobInfo Job);
 
 /// <summary>What a batch did: every job's final state, plus the files that never became jobs.</summary>
 /// <param name="Skipped">Files no loader handles (not enqueued).</param>
-/// <param name="Missing">Paths that do not exist or folders that could not be listed.</param>
+/// <param name="Missing">Paths that do not exist, folders that could not be listed and paths outside the ingest roots.</param>
 public sealed record IngestBatchResult(IReadOnlyList<IngestBatchJob> Jobs, IReadOnlyList<string> Skipped, IReadOnlyList<IngestFailure> Missing, TimeSpan Elapsed)
 {
     public int Added => Jobs.Sum(j => j.Job.Added);
@@ -53,7 +54,7 @@ public sealed class IngestBatch(IServiceProvider services)
         if (workers < 1)
             throw new ArgumentOutOfRangeException(nameof(workers), workers, $"The worker count ({workers}) must be at least 1.");
         var clock = Stopwatch.StartNew();
-        SourceFiles sources = SourceFileWalker.Walk(paths);
+        SourceFiles sources = SourceFileWalker.Walk(paths, services.GetRequiredService<IOptions<IngestOptions>>().Value.Roots);
         var loaders = services.GetRequiredService<DocumentLoaderRegistry>();
         List<string> skipped = sources.Files.Where(f => !loaders.CanLoad(f)).ToList();
 

@@ -83,6 +83,22 @@ public sealed class IngestPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task WithRoots_FilesOutside_AreRefused_AndTheirContentIsNeverStored()
+    {
+        string root = Path.Combine(_folder.Path, "root");
+        string good = _folder.Write("root/a.txt", "Alpha text.");
+        string secret = _folder.Write("outside/secret.txt", "Top secret text.");
+        string link = _folder.Link("root/b-link.txt", secret);
+
+        IngestSummary summary = await CreatePipeline(roots: [root]).IngestAsync([root, secret]);
+
+        Assert.Equal([good], summary.Added);
+        Assert.Equal([link, secret], summary.Failed.Select(f => f.Path));
+        Assert.All(summary.Failed, f => Assert.EndsWith("outside the ingest roots (Ingest:Roots)", f.Reason));
+        Assert.DoesNotContain(_store.Upserts.SelectMany(u => u.Chunks), c => c.Text.Contains("secret", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task Embeddings_AreGeneratedInBatches_AndStoredWithTheirChunks()
     {
         string path = _folder.Write("long.txt", Chunking.SampleText.Prose(paragraphs: 12, seed: 5));
@@ -169,9 +185,10 @@ public sealed class IngestPipelineTests : IDisposable
             a => Assert.Equal((good, ActivityStatusCode.Unset, "Added"), ((string)a.GetTagItem("file.path")!, a.Status, (string)a.GetTagItem("rag.ingest.outcome")!)));
     }
 
-    private IngestPipeline CreatePipeline(IEmbeddingGenerator<string, Embedding<float>>? embedder = null, int batchSize = 32)
+    private IngestPipeline CreatePipeline(IEmbeddingGenerator<string, Embedding<float>>? embedder = null, int batchSize = 32,
+        IReadOnlyList<string>? roots = null)
     {
-        var options = new IngestOptions { EmbeddingBatchSize = batchSize };
+        var options = new IngestOptions { EmbeddingBatchSize = batchSize, Roots = roots ?? [] };
         return new IngestPipeline(DocumentLoaderRegistry.CreateDefault(options), Chunker, _store, Options.Create(options),
             NullLogger<IngestPipeline>.Instance, embedder);
     }
