@@ -59,6 +59,7 @@ public static class RagApi
         app.MapAsk();
         app.MapChatCompletions();
         app.MapDocuments();
+        app.MapDiagnostics();
         return app;
     }
 }

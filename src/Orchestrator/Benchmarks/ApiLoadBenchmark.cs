@@ -4,22 +4,28 @@ using System.Text;
 
 namespace Rag.Orchestrator.Benchmarks;
 
+/// <summary>The server's memory right after a full compacting collection: live managed data, and resident memory.</summary>
+public sealed record ServerMemory(long HeapBytes, long WorkingSetBytes);
+
 /// <summary>One concurrency level of the API load run.</summary>
+/// <param name="Before">Server memory with no request in flight, just before the level; null when the server would not say.</param>
+/// <param name="After">Server memory with no request in flight, once every client of the level has finished.</param>
 public sealed record ApiLoadRow(int Concurrency, int Requests, int Errors, double RequestsPerSecond,
-    double P50Ms, double P95Ms, double P99Ms, long? ServerRssStartBytes, long? ServerRssEndBytes);
+    double P50Ms, double P95Ms, double P99Ms, ServerMemory? Before, ServerMemory? After);
 
 /// <summary>
 /// Drives a running `rag serve` over loopback: each of N concurrent clients alternates POST /v1/ask and a
 /// streaming POST /v1/chat/completions (read to `data: [DONE]`) for the given duration. Any non-2xx answer,
-/// exception or stream without [DONE] counts as an error.
+/// exception or stream without [DONE] counts as an error. Before and after each level, with no request in flight,
+/// the server's live managed heap is read through POST /v1/diagnostics/memory/collect (a full GC, then the figures).
 /// </summary>
-public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTokens, int? serverPid)
+public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTokens)
 {
     public async Task<ApiLoadRow> RunAsync(int concurrency, TimeSpan duration, CancellationToken cancellationToken)
     {
         var latencies = new List<double>();
         int errors = 0;
-        long? rssStart = ServerRss();
+        var before = await ServerMemoryAsync(cancellationToken);
         var clock = Stopwatch.StartNew();
         var clients = Enumerable.Range(0, concurrency).Select(async client =>
         {
@@ -38,7 +44,20 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
         double seconds = clock.Elapsed.TotalSeconds;
         latencies.Sort();
         return new ApiLoadRow(concurrency, latencies.Count, errors, latencies.Count / seconds,
-            Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), rssStart, ServerRss());
+            Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), before, await ServerMemoryAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// Growth of the idle live heap over the run, from the end of the first level (its caches and pools warmed
+    /// up; before it, with one level only) to the end of the last; null when the server's memory was not read.
+    /// A leak grows with every request; allocator noise after a full compacting GC stays far below 1 MiB.
+    /// </summary>
+    public static (long Bytes, bool Flat)? HeapGrowth(IReadOnlyList<ApiLoadRow> rows)
+    {
+        var baseline = rows.Count > 1 ? rows[0].After : rows.FirstOrDefault()?.Before;
+        if (baseline is null || rows.Count == 0 || rows[^1].After is not { } last) return null;
+        long growth = last.HeapBytes - baseline.HeapBytes;
+        return (growth, growth <= Math.Max(1L << 20, baseline.HeapBytes / 20));
     }
 
     private async Task<bool> RequestAsync(bool streamChat, CancellationToken cancellationToken)
@@ -69,13 +88,13 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    /// <summary>Resident memory of the server process (Linux /proc), to see that it stays flat over a run.</summary>
-    private long? ServerRss()
+    /// <summary>Null when the server does not answer it (an older server, or an API key without write permission).</summary>
+    private async Task<ServerMemory?> ServerMemoryAsync(CancellationToken cancellationToken)
     {
-        if (serverPid is not { } pid) return null;
-        var status = $"/proc/{pid}/status";
-        if (!File.Exists(status)) return null;
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        using var response = await http.PostAsync("/v1/diagnostics/memory/collect", content: null, cancellationToken);
+        if (!response.IsSuccessStatusCode) return null;
+        // The endpoint's JSON is snake_case (see ApiJson).
+        var report = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
+        return new ServerMemory(report.GetProperty("heap_bytes").GetInt64(), report.GetProperty("working_set_bytes").GetInt64());
     }
 }

@@ -16,10 +16,9 @@ public static class BenchApiCommand
         var question = new Option<string>("--question") { Description = "The question every request asks.", DefaultValueFactory = _ => "How does SQLite keep readers and writers apart?" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of the streamed chat requests.", DefaultValueFactory = _ => 16 };
         var apiKey = new Option<string?>("--api-key") { Description = "Sent as a bearer token when the API requires keys." };
-        var serverPid = new Option<int?>("--server-pid") { Description = "Process id of the server, to report its resident memory before and after each level." };
         var command = new Command("api", "Drive /v1/ask and streaming /v1/chat/completions of a running rag serve and print p50/p95/p99 latency, throughput and errors.")
         {
-            url, concurrency, duration, question, maxTokens, apiKey, serverPid,
+            url, concurrency, duration, question, maxTokens, apiKey,
         };
         command.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
         {
@@ -29,20 +28,32 @@ public static class BenchApiCommand
                 throw new RagInputException($"--url '{parse.GetValue(url)}' is not an absolute URL.");
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = levels.Max() }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
             if (parse.GetValue(apiKey) is { } key) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            var bench = new ApiLoadBenchmark(http, parse.GetValue(question)!, parse.GetValue(maxTokens), parse.GetValue(serverPid));
-            Console.WriteLine($"{"clients",7} {"requests",9} {"errors",7} {"req/s",8} {"p50 ms",9} {"p95 ms",9} {"p99 ms",9} {"server RSS MiB",16}");
-            int totalErrors = 0;
+            var bench = new ApiLoadBenchmark(http, parse.GetValue(question)!, parse.GetValue(maxTokens));
+            Console.WriteLine($"{"clients",7} {"requests",9} {"errors",7} {"req/s",8} {"p50 ms",9} {"p95 ms",9} {"p99 ms",9} {"live heap MiB",15} {"RSS MiB",8}");
+            var rows = new List<ApiLoadRow>();
             foreach (int level in levels)
             {
                 var r = await bench.RunAsync(level, length, ct);
-                totalErrors += r.Errors;
-                var rss = r.ServerRssStartBytes is { } a && r.ServerRssEndBytes is { } b ? $"{a / 1048576} → {b / 1048576}" : "n/a";
-                Console.WriteLine($"{r.Concurrency,7} {r.Requests,9} {r.Errors,7} {r.RequestsPerSecond,8:F1} {r.P50Ms,9:F1} {r.P95Ms,9:F1} {r.P99Ms,9:F1} {rss,16}");
+                rows.Add(r);
+                var heap = r.Before is { } b && r.After is { } a ? $"{Mib(b.HeapBytes)} → {Mib(a.HeapBytes)}" : "n/a";
+                var rss = r.After is { } after ? Mib(after.WorkingSetBytes) : "n/a";
+                Console.WriteLine($"{r.Concurrency,7} {r.Requests,9} {r.Errors,7} {r.RequestsPerSecond,8:F1} {r.P50Ms,9:F1} {r.P95Ms,9:F1} {r.P99Ms,9:F1} {heap,15} {rss,8}");
             }
-            return totalErrors == 0 ? CliErrors.Ok : CliErrors.Failed;
+            int totalErrors = rows.Sum(r => r.Errors);
+            var growth = ApiLoadBenchmark.HeapGrowth(rows);
+            Console.WriteLine(growth switch
+            {
+                null => "managed heap: not measured (POST /v1/diagnostics/memory/collect needs a key with write permission)",
+                { Flat: true } g => $"managed heap: flat ({(g.Bytes >= 0 ? "+" : "")}{Mib(g.Bytes)} MiB live, idle, over the run)",
+                { } g => $"managed heap: GROWING (+{Mib(g.Bytes)} MiB live, idle, over the run)",
+            });
+            if (totalErrors > 0) Console.Error.WriteLine($"{totalErrors} request(s) failed.");
+            return totalErrors == 0 && growth?.Flat != false ? CliErrors.Ok : CliErrors.Failed;
         }, ct));
         return command;
     }
+
+    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
 
     private static TimeSpan ParseDuration(string text)
     {
