@@ -13,8 +13,7 @@ namespace Rag.Orchestrator.Tests;
 public sealed class QdrantOutageJobTests
 {
     [SkippableTheory]
-    [InlineData(OutageEndpoint.Fake)]
-    [InlineData(OutageEndpoint.Live)]
+    [MemberData(nameof(OutageEndpoint.Kinds), MemberType = typeof(OutageEndpoint))]
     public async Task Jobs_queued_during_an_outage_wait_and_complete_once_qdrant_is_back(string kind)
     {
         await using var endpoint = OutageEndpoint.Start(kind);

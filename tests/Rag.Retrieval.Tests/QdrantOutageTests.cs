@@ -25,6 +25,33 @@ public sealed class QdrantOutageTests
         return new QdrantDocumentStore(new HttpClient(), Options.Create(options));
     }
 
+    /// <summary>An endpoint, the proxy in front of it and a store talking through the proxy (fast retries unless <paramref name="configure"/> says otherwise).</summary>
+    private sealed class Rig(OutageEndpoint endpoint, LoopbackTcpProxy proxy, QdrantDocumentStore store) : IAsyncDisposable
+    {
+        public OutageEndpoint Endpoint => endpoint;
+        public LoopbackTcpProxy Proxy => proxy;
+        public QdrantDocumentStore Store => store;
+
+        public static Rig Start(string kind, Action<QdrantOptions> configure)
+        {
+            var endpoint = OutageEndpoint.Start(kind);
+            var proxy = new LoopbackTcpProxy(endpoint.Url);
+            return new Rig(endpoint, proxy, QdrantOutageTests.Store(endpoint, proxy.Url, o =>
+            {
+                o.MaxRetryAttempts = 10;
+                o.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
+                configure(o);
+            }));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await store.DisposeAsync();
+            await proxy.DisposeAsync();
+            await endpoint.DisposeAsync();
+        }
+    }
+
     /// <summary>What the endpoint holds, read past the proxy: the document once, with exactly its chunks.</summary>
     private static async Task AssertStoredOnceAsync(OutageEndpoint endpoint, params DocumentInput[] documents)
     {
@@ -53,18 +80,11 @@ public sealed class QdrantOutageTests
     }
 
     [SkippableTheory]
-    [InlineData(OutageEndpoint.Fake)]
-    [InlineData(OutageEndpoint.Live)]
+    [MemberData(nameof(OutageEndpoint.Kinds), MemberType = typeof(OutageEndpoint))]
     public async Task Dropped_connections_are_retried_with_backoff_until_the_endpoint_is_back(string kind)
     {
-        await using var endpoint = OutageEndpoint.Start(kind);
-        await using var proxy = new LoopbackTcpProxy(endpoint.Url);
-        await using var store = Store(endpoint, proxy.Url, o =>
-        {
-            o.MaxRetryAttempts = 10;
-            o.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
-            o.CircuitMinimumThroughput = 1000; // this test is about retries; the circuit has its own
-        });
+        await using var rig = Rig.Start(kind, o => o.CircuitMinimumThroughput = 1000); // this test is about retries; the circuit has its own
+        var (endpoint, proxy, store) = (rig.Endpoint, rig.Proxy, rig.Store);
         var document = Document("docs/dropped.md");
 
         proxy.Drop();
@@ -78,18 +98,11 @@ public sealed class QdrantOutageTests
     }
 
     [SkippableTheory]
-    [InlineData(OutageEndpoint.Fake)]
-    [InlineData(OutageEndpoint.Live)]
+    [MemberData(nameof(OutageEndpoint.Kinds), MemberType = typeof(OutageEndpoint))]
     public async Task A_connection_dropped_mid_write_is_retried_without_duplicating_points(string kind)
     {
-        await using var endpoint = OutageEndpoint.Start(kind);
-        await using var proxy = new LoopbackTcpProxy(endpoint.Url);
-        await using var store = Store(endpoint, proxy.Url, o =>
-        {
-            o.MaxRetryAttempts = 10;
-            o.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
-            o.UpsertBatchSize = 1; // several requests per document, so the outage falls between them
-        });
+        await using var rig = Rig.Start(kind, o => o.UpsertBatchSize = 1); // several requests per document, so the outage falls between them
+        var (endpoint, proxy, store) = (rig.Endpoint, rig.Proxy, rig.Store);
         var first = Document("docs/first.md", chunks: 4);
         var second = Document("docs/second.md", chunks: 4);
         Assert.Equal(UpsertOutcome.Added, await store.UpsertAsync(first));
@@ -112,19 +125,15 @@ public sealed class QdrantOutageTests
     }
 
     [SkippableTheory]
-    [InlineData(OutageEndpoint.Fake)]
-    [InlineData(OutageEndpoint.Live)]
+    [MemberData(nameof(OutageEndpoint.Kinds), MemberType = typeof(OutageEndpoint))]
     public async Task Answers_later_than_the_attempt_timeout_are_abandoned_and_retried(string kind)
     {
-        await using var endpoint = OutageEndpoint.Start(kind);
-        await using var proxy = new LoopbackTcpProxy(endpoint.Url);
-        await using var store = Store(endpoint, proxy.Url, o =>
+        await using var rig = Rig.Start(kind, o =>
         {
             o.AttemptTimeout = TimeSpan.FromMilliseconds(300);
-            o.MaxRetryAttempts = 10;
-            o.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
             o.CircuitMinimumThroughput = 1000;
         });
+        var (endpoint, proxy, store) = (rig.Endpoint, rig.Proxy, rig.Store);
         var document = Document("docs/slow.md");
 
         proxy.Delay = TimeSpan.FromSeconds(2);
@@ -140,14 +149,11 @@ public sealed class QdrantOutageTests
     }
 
     [SkippableTheory]
-    [InlineData(OutageEndpoint.Fake)]
-    [InlineData(OutageEndpoint.Live)]
+    [MemberData(nameof(OutageEndpoint.Kinds), MemberType = typeof(OutageEndpoint))]
     public async Task Circuit_opens_during_an_outage_fails_fast_and_closes_when_the_endpoint_is_back(string kind)
     {
-        await using var endpoint = OutageEndpoint.Start(kind);
-        await using var proxy = new LoopbackTcpProxy(endpoint.Url);
         var breakDuration = TimeSpan.FromMilliseconds(500);
-        await using var store = Store(endpoint, proxy.Url, o =>
+        await using var rig = Rig.Start(kind, o =>
         {
             o.MaxRetryAttempts = 1;
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
@@ -155,6 +161,7 @@ public sealed class QdrantOutageTests
             o.CircuitFailureRatio = 0.5;
             o.CircuitBreakDuration = breakDuration;
         });
+        var (endpoint, proxy, store) = (rig.Endpoint, rig.Proxy, rig.Store);
 
         proxy.Drop();
         QdrantException? failure = null;

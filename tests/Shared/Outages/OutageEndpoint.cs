@@ -10,6 +10,9 @@ public sealed class OutageEndpoint : IAsyncDisposable
     public const string Fake = "fake";
     public const string Live = "live";
 
+    /// <summary>Theory data: every outage test runs against both.</summary>
+    public static TheoryData<string> Kinds => new() { Fake, Live };
+
     private OutageEndpoint(Uri url, string? apiKey, FakeQdrantServer? server)
     {
         Url = url;
