@@ -92,6 +92,8 @@ public class Rwkv7PrecisionAndDecodeTests
             logits.Add(model.Forward(tokens.narrow(1, t, 1), state).unsqueeze(1));
 
         var actual = cat(logits, 1);
+        // Disposed after cat, which also keeps them alive through it: TorchSharp passes their raw handles to native code.
+        foreach (var piece in logits) piece.Dispose();
         Assert.Equal(expected.shape, actual.shape);
         var error = ParityCheck.MaxRelativeError(actual, expected);
         Assert.True(error <= 1e-4, $"max relative error {error:g3}");

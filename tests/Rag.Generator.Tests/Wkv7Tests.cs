@@ -26,6 +26,9 @@ public class Wkv7Tests
     [InlineData(64)]
     public void Chunked_form_equals_the_recurrence(int chunkLength)
     {
+        // The scope keeps every temporary reachable until it ends: TorchSharp hands raw handles to native code, so
+        // an unreferenced tensor (the steps given to stack) could otherwise be finalized while that code runs.
+        using var scope = NewDisposeScope();
         random.manual_seed(7);
         long batch = 2, T = 37, H = 3, N = 16;
         var (r, logW, k, v, a, b) = Inputs(batch, T, H, N);
