@@ -95,12 +95,18 @@ public static class SourceFileWalker
 
             foreach (FileSystemInfo entry in entries.OrderBy(e => e.Name, StringComparer.Ordinal))
             {
-                if (IsHidden(entry) || !IsAllowed(entry.FullName, out string? entryReal))
+                if (IsHidden(entry))
                     continue;
-                if (entry is DirectoryInfo subdirectory)
-                    AddDirectory(subdirectory, entryReal);
-                else
+                // Without roots a file's real path is never used; folders still need theirs to end link loops.
+                if (realRoots.Count == 0 && entry is not DirectoryInfo)
                     AddFile(entry.FullName);
+                else if (IsAllowed(entry.FullName, out string? entryReal))
+                {
+                    if (entry is DirectoryInfo subdirectory)
+                        AddDirectory(subdirectory, entryReal);
+                    else
+                        AddFile(entry.FullName);
+                }
             }
         }
 
