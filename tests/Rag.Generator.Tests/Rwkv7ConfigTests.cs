@@ -1,3 +1,4 @@
+using Rag.Generator.Generation;
 using Rag.Generator.Checkpoints;
 using Rag.Generator.Model;
 using static TorchSharp.torch;
@@ -90,7 +91,7 @@ public class Rwkv7ConfigTests
         var weights = FixtureWeights();
         weights.Remove("head.weight");
         var path = CheckpointFiles.WriteSafeTensors(weights);
-        var e = Assert.Throws<CheckpointFormatException>(() => Rwkv7Model.Load(path, new ModelLoadOptions()));
+        var e = Assert.Throws<CheckpointFormatException>(() => Rwkv7Model.Load(path, new GeneratorOptions()));
         Assert.Contains(path, e.Message);
         Assert.Contains("missing key 'head.weight'", e.Message);
     }

@@ -1,3 +1,4 @@
+using Rag.Generator.Generation;
 using Rag.Generator.Checkpoints;
 using Rag.Generator.Model;
 using TorchSharp;
@@ -30,7 +31,7 @@ public class Rwkv7ParityTests
     [InlineData("rwkv7-tiny-a.safetensors")]
     public void Fp32_checkpoint_matches_the_reference_at_every_position(string checkpoint)
     {
-        using var model = Rwkv7Model.Load(Fixture(checkpoint), new ModelLoadOptions());
+        using var model = Rwkv7Model.Load(Fixture(checkpoint), new GeneratorOptions());
         AssertAllCasesWithin(model, Fp32Tolerance);
     }
 
@@ -42,7 +43,7 @@ public class Rwkv7ParityTests
     public void Chunk_and_segment_lengths_do_not_change_the_logits(int chunkLength, int segmentLength)
     {
         using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"),
-            new ModelLoadOptions { ChunkLength = chunkLength, SegmentLength = segmentLength });
+            new GeneratorOptions { ChunkLength = chunkLength, SegmentLength = segmentLength });
         AssertAllCasesWithin(model, Fp32Tolerance);
     }
 }
@@ -69,8 +70,8 @@ public class Rwkv7PrecisionAndDecodeTests
     [InlineData("rwkv7-tiny-a.pth", "bf16", Bf16ComputeTolerance)]
     public void Bf16_matches_the_reference_within_bf16_tolerance(string checkpoint, string dtype, double tolerance)
     {
-        using var model = Rwkv7Model.Load(Fixture(checkpoint), new ModelLoadOptions { Dtype = dtype });
-        Assert.Equal(ModelLoadOptions.ParseDtype(dtype), model.Dtype);
+        using var model = Rwkv7Model.Load(Fixture(checkpoint), new GeneratorOptions { Dtype = dtype });
+        Assert.Equal(GeneratorOptions.ParseDtype(dtype), model.Dtype);
         Rwkv7ParityTests.AssertAllCasesWithin(model, tolerance, Bf16Top1Agreement);
     }
 
@@ -80,7 +81,7 @@ public class Rwkv7PrecisionAndDecodeTests
     [InlineData("batch", 17)]
     public void Prefill_then_decode_token_by_token_matches_the_full_forward(string name, int prefill)
     {
-        using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"), new ModelLoadOptions { ChunkLength = 16 });
+        using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"), new GeneratorOptions { ChunkLength = 16 });
         var tokens = Expected[name + ".tokens"];
         var expected = Expected[name + ".logits"];
         if (tokens.dim() == 1) (tokens, expected) = (tokens.unsqueeze(0), expected.unsqueeze(0));
@@ -102,7 +103,7 @@ public class Rwkv7PrecisionAndDecodeTests
     [Fact]
     public void Forward_returns_the_last_positions_logits_and_advances_the_state()
     {
-        using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.safetensors"), new ModelLoadOptions { SegmentLength = 40 });
+        using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.safetensors"), new GeneratorOptions { SegmentLength = 40 });
         var tokens = Expected["case2.tokens"].unsqueeze(0);
         using var state = model.CreateState();
 
@@ -117,7 +118,7 @@ public class Rwkv7PrecisionAndDecodeTests
     [Fact]
     public void Cloned_state_continues_independently()
     {
-        using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"), new ModelLoadOptions());
+        using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"), new GeneratorOptions());
         var tokens = Expected["case1.tokens"].unsqueeze(0);
         using var state = model.CreateState();
         model.Forward(tokens.narrow(1, 0, 4), state);
@@ -132,7 +133,7 @@ public class Rwkv7PrecisionAndDecodeTests
     [Fact]
     public void Token_outside_the_vocabulary_is_rejected()
     {
-        using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"), new ModelLoadOptions());
+        using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"), new GeneratorOptions());
         using var state = model.CreateState();
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(tensor(new long[,] { { 3, 1024 } }), state));
         Assert.Contains("[0, 1024)", e.Message);
@@ -141,7 +142,7 @@ public class Rwkv7PrecisionAndDecodeTests
     [Fact]
     public void Unknown_dtype_option_is_named()
     {
-        var e = Assert.Throws<ArgumentException>(() => Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"), new ModelLoadOptions { Dtype = "fp8" }));
+        var e = Assert.Throws<ArgumentException>(() => Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"), new GeneratorOptions { Dtype = "fp8" }));
         Assert.Contains("'fp8'", e.Message);
     }
 
@@ -164,7 +165,7 @@ public class Rwkv7CudaTests
     {
         Skip.If(torch.cuda.is_available(), "CUDA is available here, so the behaviour without it cannot be observed.");
         var e = Assert.Throws<InvalidOperationException>(() =>
-            Rwkv7Model.Load(TestData.Path("rwkv7", "rwkv7-tiny-a.pth"), new ModelLoadOptions { Device = "cuda" }));
+            Rwkv7Model.Load(TestData.Path("rwkv7", "rwkv7-tiny-a.pth"), new GeneratorOptions { Device = "cuda" }));
         Assert.Contains("CUDA is not available", e.Message);
     }
 
@@ -172,7 +173,7 @@ public class Rwkv7CudaTests
     public void Cuda_model_matches_the_reference()
     {
         Skip.IfNot(torch.cuda.is_available(), "CUDA is not available here (torch.cuda.is_available() is false: no GPU or the CPU-only TorchSharp backend).");
-        using var model = Rwkv7Model.Load(TestData.Path("rwkv7", "rwkv7-tiny-a.pth"), new ModelLoadOptions { Device = "cuda" });
+        using var model = Rwkv7Model.Load(TestData.Path("rwkv7", "rwkv7-tiny-a.pth"), new GeneratorOptions { Device = "cuda", Dtype = "fp32" });
         Assert.Equal(DeviceType.CUDA, model.Device.type);
         foreach (var result in ParityCheck.Run(model, TestData.Path("rwkv7", "rwkv7-tiny-a-expected.safetensors")))
             Assert.True(result.MaxRelativeError <= 1e-4, $"{result.Case}: max relative error {result.MaxRelativeError:g3}");

@@ -5,9 +5,9 @@ namespace Rag.Generator.Tests;
 
 public class SamplerTests
 {
-    private static readonly Dictionary<int, int> NoCounts = [];
+    private static readonly Dictionary<int, double> NoCounts = [];
 
-    private static int[] Draw(SamplingOptions options, float[] logits, int draws, IReadOnlyDictionary<int, int>? counts = null)
+    private static int[] Draw(SamplingOptions options, float[] logits, int draws, IReadOnlyDictionary<int, double>? counts = null)
     {
         using var sampler = new Sampler(options);
         using var x = torch.tensor(logits);
@@ -85,14 +85,14 @@ public class SamplerTests
     public void Penalties_lower_the_logits_of_generated_tokens(double presence, double frequency, int count, int expected)
     {
         var options = new SamplingOptions { Temperature = 0, PresencePenalty = presence, FrequencyPenalty = frequency };
-        Assert.Equal(expected, Draw(options, [5.0f, 4.9f, 0f], 1, new Dictionary<int, int> { [0] = count })[0]);
+        Assert.Equal(expected, Draw(options, [5.0f, 4.9f, 0f], 1, new Dictionary<int, double> { [0] = count })[0]);
     }
 
     [Fact]
     public void Penalties_shift_the_sampled_distribution()
     {
         var logits = new float[] { 0, 0 };
-        var counts = new Dictionary<int, int> { [0] = 2 };
+        var counts = new Dictionary<int, double> { [0] = 2 };
         var options = new SamplingOptions { Seed = 9, FrequencyPenalty = 1 };  // p(0) = 1 / (1 + e^2) ~ 0.12
         var zeros = Draw(options, logits, 500, counts).Count(t => t == 0);
         Assert.InRange(zeros, 25, 100);

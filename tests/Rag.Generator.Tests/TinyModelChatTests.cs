@@ -13,7 +13,7 @@ public class TinyModelChatTests
 
     private static RwkvChatClient Client(out Rwkv7Model model)
     {
-        model = Rwkv7Model.Load(TinyRwkv.ModelPath, new ModelLoadOptions());
+        model = Rwkv7Model.Load(TinyRwkv.ModelPath, new GeneratorOptions());
         return new RwkvChatClient(model, WorldTokenizer.Load(TinyRwkv.VocabPath));
     }
 

@@ -19,7 +19,9 @@ namespace Rag.Generator.Chat;
 /// </code>
 /// A blank line separates turns, so it must not occur inside one: message text is trimmed and any run of
 /// newlines inside it collapses to one "\n", as the reference demos do. The prompt ends with "Assistant:" and
-/// no space, because the model's first token carries the space.
+/// no space, because the model's first token carries the space: the G1 model card's no-think chat prompt.
+/// With thinking, it ends with "Assistant: &lt;think" (the card's think-mode prompt): the model completes the tag,
+/// reasons, closes with "&lt;/think&gt;" and answers.
 /// </summary>
 public static partial class ChatPromptFormatter
 {
@@ -28,9 +30,13 @@ public static partial class ChatPromptFormatter
 
     public const string AssistantPrefix = "Assistant:";
 
+    /// <summary>What the answer turn starts with when the model is asked to think first (the tag is left open for the model).</summary>
+    public const string ThinkingPrefix = AssistantPrefix + " <think";
+
     /// <summary>Formats a conversation, optionally led by extra system <paramref name="instructions"/>.</summary>
+    /// <param name="thinking">End with the think-mode answer turn instead of the no-think one.</param>
     /// <exception cref="ArgumentException">No messages, or a message whose role has no place in the format (e.g. tool).</exception>
-    public static string Format(IEnumerable<ChatMessage> messages, string? instructions = null)
+    public static string Format(IEnumerable<ChatMessage> messages, string? instructions = null, bool thinking = false)
     {
         ArgumentNullException.ThrowIfNull(messages);
         var list = messages.ToList();
@@ -43,7 +49,7 @@ public static partial class ChatPromptFormatter
             var text = NormalizeContent(message.Text);
             if (text.Length > 0) AppendTurn(prompt, RoleName(message.Role), text);
         }
-        return prompt.Append(AssistantPrefix).ToString();
+        return prompt.Append(thinking ? ThinkingPrefix : AssistantPrefix).ToString();
     }
 
     /// <summary>Trims the text, turns "\r\n" into "\n" and collapses every run of newlines into one.</summary>

@@ -40,19 +40,19 @@ public sealed class RwkvChatClient : IChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (options?.Tools is { Count: > 0 }) throw new NotSupportedException("RwkvChatClient does not support tool calling (ChatOptions.Tools).");
-        var prompt = ChatPromptFormatter.Format(messages, options?.Instructions);
+        var prompt = ChatPromptFormatter.Format(messages, options?.Instructions, _options.ThinkingEnabled);
         var generation = _generator.Generate(prompt, ToSamplingOptions(options));
 
         var responseId = Guid.NewGuid().ToString("N");
         var createdAt = DateTimeOffset.UtcNow;
-        var atStart = true;  // the model writes a space after "Assistant:"; the reply should not start with it
+        // Reasoning goes out as TextReasoningContent, never as answer text; the splitter also drops the space the
+        // model writes after "Assistant:".
+        var splitter = new ThinkingSplitter(promptOpenedBlock: _options.ThinkingEnabled);
         await foreach (var piece in generation.WithCancellation(cancellationToken))
-        {
-            var text = atStart ? piece.TrimStart() : piece;
-            if (text.Length == 0) continue;
-            atStart = false;
-            yield return NewUpdate(responseId, createdAt, [new TextContent(text)]);
-        }
+            foreach (var part in splitter.Push(piece))
+                yield return NewUpdate(responseId, createdAt, [Content(part)]);
+        foreach (var part in splitter.Flush())
+            yield return NewUpdate(responseId, createdAt, [Content(part)]);
 
         var finishReason = generation.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
         var usage = new UsageDetails
@@ -68,6 +68,9 @@ public sealed class RwkvChatClient : IChatClient
         yield return last;
     }
 
+    private static AIContent Content((string Text, bool IsReasoning) part) =>
+        part.IsReasoning ? new TextReasoningContent(part.Text) : new TextContent(part.Text);
+
     /// <summary>Maps request options onto sampling options; unset ones take the configured defaults.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option value breaks its rule (the message names it).</exception>
     public SamplingOptions ToSamplingOptions(ChatOptions? options)
@@ -77,8 +80,9 @@ public sealed class RwkvChatClient : IChatClient
             Temperature = options?.Temperature ?? _options.Temperature,
             TopP = options?.TopP ?? _options.TopP,
             TopK = options?.TopK ?? 0,
-            PresencePenalty = options?.PresencePenalty ?? 0,
-            FrequencyPenalty = options?.FrequencyPenalty ?? 0,
+            PresencePenalty = options?.PresencePenalty ?? _options.PresencePenalty,
+            FrequencyPenalty = options?.FrequencyPenalty ?? _options.FrequencyPenalty,
+            PenaltyDecay = _options.PenaltyDecay,
             MaxTokens = options?.MaxOutputTokens ?? _options.MaxTokens,
             StopSequences = [ChatPromptFormatter.TurnSeparator, .. options?.StopSequences ?? []],
             Seed = options?.Seed,

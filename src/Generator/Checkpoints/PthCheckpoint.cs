@@ -15,25 +15,35 @@ public static class PthCheckpoint
     /// <summary>Loads every tensor of <paramref name="path"/> onto the CPU in its stored dtype (fp32, bf16 or fp16).</summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
-        using var stream = SafeTensors.OpenForRead(path);
-        using var zip = OpenZip(stream, path);
-        var pickle = zip.Entries.FirstOrDefault(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal))
-            ?? throw new CheckpointFormatException(path, "is a zip archive but has no data.pkl entry (not a torch.save file)");
-        var prefix = pickle.FullName[..^"data.pkl".Length];
-        CheckByteOrder(zip, prefix, path);
+        using var reader = Open(path);
+        return reader.ReadAll();
+    }
 
-        using var storages = new StorageReader(zip, prefix, path);
-        object? root;
+    /// <summary>
+    /// Reads data.pkl now (names, dtypes, shapes, which storage each tensor views); a tensor's storage is read
+    /// from the archive into native memory only when the tensor is asked for.
+    /// </summary>
+    public static CheckpointReader Open(string path)
+    {
+        var stream = SafeTensors.OpenForRead(path);
+        ZipArchive? zip = null;
         try
         {
-            root = new PickleMachine(ReadEntry(pickle, path), path, storages.Reduce).Run();
+            zip = OpenZip(stream, path);
+            var pickle = zip.Entries.FirstOrDefault(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal))
+                ?? throw new CheckpointFormatException(path, "is a zip archive but has no data.pkl entry (not a torch.save file)");
+            var prefix = pickle.FullName[..^"data.pkl".Length];
+            CheckByteOrder(zip, prefix, path);
+            var storages = new StorageIndex(zip, prefix, path);
+            var root = new PickleMachine(ReadEntry(pickle, path), path, storages.Reduce).Run();
+            return new Reader(path, stream, zip, AsStateDict(root, path));
         }
         catch
         {
-            storages.DisposeTensors();
+            zip?.Dispose();
+            stream.Dispose();
             throw;
         }
-        return AsStateDict(root, storages, path);
     }
 
     private static ZipArchive OpenZip(FileStream stream, string path)
@@ -85,22 +95,16 @@ public static class PthCheckpoint
         }
     }
 
-    private static Dictionary<string, Tensor> AsStateDict(object? root, StorageReader storages, string path)
+    private static Dictionary<string, StoredTensor> AsStateDict(object? root, string path)
     {
         if (root is not Dictionary<object, object?> dict)
-        {
-            storages.DisposeTensors();
             throw new CheckpointFormatException(path, $"does not hold a state dict (its top-level object is {Describe(root)}, not a dictionary)");
-        }
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var result = new Dictionary<string, StoredTensor>(StringComparer.Ordinal);
         foreach (var (key, value) in dict)
         {
-            if (key is not string name || value is not Tensor tensor)
-            {
-                storages.DisposeTensors();
+            if (key is not string name || value is not StoredTensor tensor)
                 throw new CheckpointFormatException(path,
                     $"does not hold a state dict (entry '{key}' is {Describe(value)}, not a tensor)");
-            }
             result[name] = tensor;
         }
         return result;
@@ -116,64 +120,66 @@ public static class PthCheckpoint
         _ => $"a {o.GetType().Name}",
     };
 
-    /// <summary>Resolves the REDUCE calls of a state dict, reading each storage's bytes once.</summary>
-    private sealed class StorageReader(ZipArchive zip, string prefix, string path) : IDisposable
+    /// <summary>A tensor as data.pkl describes it: a strided view of one storage entry of the archive.</summary>
+    private sealed record StoredTensor(ZipArchiveEntry Storage, ScalarType DType, long StorageElements, long Offset, long[] Shape, long[] Strides)
     {
-        private readonly Dictionary<string, Tensor> _storages = [];
-        private readonly List<Tensor> _tensors = [];
+        public bool IsWholeStorage =>
+            Offset == 0 && Shape.Aggregate(1L, (a, b) => a * b) == StorageElements && Contiguous();
 
+        private bool Contiguous()
+        {
+            long expected = 1;
+            for (int i = Shape.Length - 1; i >= 0; i--)
+            {
+                if (Shape[i] != 1 && Strides[i] != expected) return false;
+                expected *= Shape[i];
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Resolves the REDUCE calls of a state dict into <see cref="StoredTensor"/>s, checking each against its storage entry.</summary>
+    private sealed class StorageIndex(ZipArchive zip, string prefix, string path)
+    {
         public object Reduce(PickleGlobal callable, object?[] args) => callable.ToString() switch
         {
             "collections.OrderedDict" => new Dictionary<object, object?>(),
             "torch._utils._rebuild_tensor_v2" => RebuildTensor(args),
             // nn.Parameter wraps a tensor; at inference only the data matters.
-            "torch._utils._rebuild_parameter" when args.Length >= 1 && args[0] is Tensor t => t,
+            "torch._utils._rebuild_parameter" when args.Length >= 1 && args[0] is StoredTensor t => t,
             _ => throw new CheckpointFormatException(path, $"does not hold a plain state dict (it calls {callable}, which is not supported)"),
         };
 
         /// <summary>_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]).</summary>
-        private Tensor RebuildTensor(object?[] args)
+        private StoredTensor RebuildTensor(object?[] args)
         {
             if (args.Length < 4 || args[0] is not PicklePersistentId storageId || args[1] is not long offset
                 || args[2] is not object?[] size || args[3] is not object?[] stride)
                 throw new CheckpointFormatException(path, "has a malformed _rebuild_tensor_v2 call in data.pkl");
-            var storage = Storage(storageId);
+            var (entry, dtype, storageElements) = Storage(storageId);
             var shape = size.Select(ToLong).ToArray();
             var strides = stride.Select(ToLong).ToArray();
             long numel = shape.Aggregate(1L, (a, b) => a * b);
             long lastIndex = offset + shape.Zip(strides, (n, s) => (n - 1) * s).Sum();
-            if (numel > 0 && (offset < 0 || lastIndex >= storage.shape[0]))
+            if (numel > 0 && (offset < 0 || lastIndex >= storageElements))
                 throw new CheckpointFormatException(path,
-                    $"a tensor of shape [{string.Join(", ", shape)}] reaches element {lastIndex} of a storage of {storage.shape[0]} (truncated?)");
-
-            var view = storage.as_strided(shape, strides, offset);
-            // Own the memory unless the tensor is exactly its whole storage, so shared storages are not kept alive.
-            bool wholeStorage = numel == storage.shape[0] && view.is_contiguous();
-            var tensor = wholeStorage ? view : view.contiguous().clone();
-            if (!wholeStorage) view.Dispose();
-            _tensors.Add(tensor);
-            return tensor;
+                    $"a tensor of shape [{string.Join(", ", shape)}] reaches element {lastIndex} of a storage of {storageElements} (truncated?)");
+            return new StoredTensor(entry, dtype, storageElements, offset, shape, strides);
         }
 
         /// <summary>A persistent id is ('storage', storage_type, key, location, numel).</summary>
-        private Tensor Storage(PicklePersistentId id)
+        private (ZipArchiveEntry Entry, ScalarType DType, long Elements) Storage(PicklePersistentId id)
         {
             var f = id.Fields;
             if (f.Length < 5 || f[0] is not "storage" || f[1] is not PickleGlobal type || f[2] is not string key || f[4] is not long numel)
                 throw new CheckpointFormatException(path, "has a persistent id in data.pkl that is not a tensor storage");
-            if (_storages.TryGetValue(key, out var cached)) return cached;
-
             var dtype = StorageDType(type);
             var entry = zip.GetEntry($"{prefix}data/{key}")
                 ?? throw new CheckpointFormatException(path, $"storage '{prefix}data/{key}' is missing from the archive (truncated?)");
             long expected = numel * SafeTensors.ElementSize(dtype);
             if (entry.Length < expected)
                 throw new CheckpointFormatException(path, $"storage '{entry.FullName}' has {entry.Length} bytes but {numel} elements of {dtype} need {expected} (truncated?)");
-            var bytes = ReadEntry(entry, path);
-            if (bytes.LongLength != expected) Array.Resize(ref bytes, checked((int)expected));
-            var storage = SafeTensors.FromBytes(bytes, dtype, [numel], path, entry.FullName);
-            _storages[key] = storage;
-            return storage;
+            return (entry, dtype, numel);
         }
 
         private ScalarType StorageDType(PickleGlobal type) => type.ToString() switch
@@ -186,17 +192,49 @@ public static class PthCheckpoint
 
         private long ToLong(object? o) =>
             o as long? ?? throw new CheckpointFormatException(path, $"has a tensor size or stride that is not an integer ({Describe(o)})");
+    }
 
-        public void DisposeTensors()
+    private sealed class Reader(string path, FileStream stream, ZipArchive zip, Dictionary<string, StoredTensor> tensors) : CheckpointReader(path)
+    {
+        private readonly Dictionary<string, TensorInfo> _infos = tensors.ToDictionary(e => e.Key, e => new TensorInfo(e.Value.DType, e.Value.Shape), StringComparer.Ordinal);
+
+        public override IReadOnlyDictionary<string, TensorInfo> Tensors => _infos;
+
+        /// <summary>Reads the tensor's storage into native memory; a tensor that views part of it gets its own copy.</summary>
+        public override Tensor Read(string name)
         {
-            foreach (var t in _tensors) t.Dispose();
-            _tensors.Clear();
+            var t = tensors[name];
+            var storage = torch.empty([t.StorageElements], t.DType);
+            try
+            {
+                using (var entry = OpenEntry(t.Storage)) Fill(storage, entry, Path, name);
+                if (t.IsWholeStorage) return storage.view(t.Shape).DetachFromDisposeScope();
+                using var view = storage.as_strided(t.Shape, t.Strides, t.Offset);
+                return view.contiguous().clone().DetachFromDisposeScope();
+            }
+            finally
+            {
+                storage.Dispose();
+            }
         }
 
-        /// <summary>Releases the storage handles; tensors that view a whole storage keep it alive natively.</summary>
-        public void Dispose()
+        private Stream OpenEntry(ZipArchiveEntry entry)
         {
-            foreach (var s in _storages.Values) s.Dispose();
+            try
+            {
+                return entry.Open();
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CheckpointFormatException(Path, $"entry '{entry.FullName}' cannot be read; the file is truncated or corrupt ({e.Message})", e);
+            }
+        }
+
+        public override void Dispose()
+        {
+            zip.Dispose();
+            stream.Dispose();
+            base.Dispose();
         }
     }
 }

@@ -13,28 +13,63 @@ public static class SafeTensors
     /// <summary>Loads every tensor of <paramref name="path"/> onto the CPU in its stored dtype.</summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
-        using var stream = OpenForRead(path);
-        var (entries, dataStart) = ReadHeader(stream, path);
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        using var reader = Open(path);
+        return reader.ReadAll();
+    }
+
+    /// <summary>Reads the header now; each tensor's bytes go from the file straight into its native memory on request.</summary>
+    public static CheckpointReader Open(string path)
+    {
+        var stream = OpenForRead(path);
         try
         {
+            var (entries, dataStart) = ReadHeader(stream, path);
             foreach (var (name, entry) in entries)
             {
-                var length = entry.End - entry.Begin;
+                long expected = entry.Shape.Aggregate(1L, (a, b) => a * b) * ElementSize(entry.DType);
+                if (entry.End - entry.Begin != expected)
+                    throw new CheckpointFormatException(path, $"tensor '{name}' has {entry.End - entry.Begin} bytes but shape [{string.Join(", ", entry.Shape)}] of {entry.DType} needs {expected}");
                 if (dataStart + entry.End > stream.Length)
                     throw new CheckpointFormatException(path, $"tensor '{name}' ends at byte {dataStart + entry.End} but the file has {stream.Length} bytes (truncated?)");
-                var bytes = new byte[length];
-                stream.Position = dataStart + entry.Begin;
-                stream.ReadExactly(bytes);
-                tensors[name] = FromBytes(bytes, entry.DType, entry.Shape, path, name);
             }
+            return new Reader(path, stream, entries, dataStart);
         }
         catch
         {
-            foreach (var t in tensors.Values) t.Dispose();
+            stream.Dispose();
             throw;
         }
-        return tensors;
+    }
+
+    private sealed class Reader(string path, FileStream stream, List<(string Name, Entry Entry)> entries, long dataStart) : CheckpointReader(path)
+    {
+        private readonly Dictionary<string, Entry> _entries = entries.ToDictionary(e => e.Name, e => e.Entry, StringComparer.Ordinal);
+        private readonly Dictionary<string, TensorInfo> _infos = entries.ToDictionary(e => e.Name, e => new TensorInfo(e.Entry.DType, e.Entry.Shape), StringComparer.Ordinal);
+
+        public override IReadOnlyDictionary<string, TensorInfo> Tensors => _infos;
+
+        public override Tensor Read(string name)
+        {
+            var entry = _entries[name];
+            var tensor = torch.empty(entry.Shape, entry.DType);
+            try
+            {
+                stream.Position = dataStart + entry.Begin;
+                Fill(tensor, stream, Path, name);
+                return tensor;
+            }
+            catch
+            {
+                tensor.Dispose();
+                throw;
+            }
+        }
+
+        public override void Dispose()
+        {
+            stream.Dispose();
+            base.Dispose();
+        }
     }
 
     internal static FileStream OpenForRead(string path)
@@ -49,24 +84,24 @@ public static class SafeTensors
         }
     }
 
-    /// <summary>Builds a CPU tensor of <paramref name="dtype"/> from little-endian bytes.</summary>
-    internal static Tensor FromBytes(byte[] bytes, ScalarType dtype, long[] shape, string path, string name)
-    {
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        long expected = count * ElementSize(dtype);
-        if (bytes.LongLength != expected)
-            throw new CheckpointFormatException(path, $"tensor '{name}' has {bytes.LongLength} bytes but shape [{string.Join(", ", shape)}] of {dtype} needs {expected}");
-        var t = torch.empty(shape, dtype);
-        t.bytes = bytes;
-        return t;
-    }
-
     internal static int ElementSize(ScalarType dtype) => dtype switch
     {
         ScalarType.Float32 or ScalarType.Int32 => 4,
         ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
         ScalarType.Float64 or ScalarType.Int64 => 8,
         ScalarType.Byte or ScalarType.Int8 or ScalarType.Bool => 1,
+        _ => throw new NotSupportedException($"dtype {dtype}"),
+    };
+
+    /// <summary>The safetensors header name of a dtype ("F32", "BF16", ...).</summary>
+    internal static string DTypeName(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float32 => "F32",
+        ScalarType.Float16 => "F16",
+        ScalarType.BFloat16 => "BF16",
+        ScalarType.Float64 => "F64",
+        ScalarType.Int64 => "I64",
+        ScalarType.Int32 => "I32",
         _ => throw new NotSupportedException($"dtype {dtype}"),
     };
 

@@ -24,8 +24,8 @@ public sealed class Sampler : IDisposable
 
     /// <summary>Returns the chosen token id.</summary>
     /// <param name="logits">[V] or [1, V]; not modified.</param>
-    /// <param name="tokenCounts">How often each token was generated so far (for the penalties).</param>
-    public int Sample(Tensor logits, IReadOnlyDictionary<int, int> tokenCounts)
+    /// <param name="tokenCounts">How often each token was generated so far, decayed by <see cref="SamplingOptions.PenaltyDecay"/> (for the penalties).</param>
+    public int Sample(Tensor logits, IReadOnlyDictionary<int, double> tokenCounts)
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(tokenCounts);
@@ -45,7 +45,7 @@ public sealed class Sampler : IDisposable
     }
 
     // logit[j] -= presence * (count[j] > 0) + frequency * count[j]
-    private Tensor ApplyPenalties(Tensor x, IReadOnlyDictionary<int, int> tokenCounts)
+    private Tensor ApplyPenalties(Tensor x, IReadOnlyDictionary<int, double> tokenCounts)
     {
         if (tokenCounts.Count == 0 || (_options.PresencePenalty == 0 && _options.FrequencyPenalty == 0)) return x;
         var ids = tokenCounts.Keys.Select(id => (long)id).ToArray();

@@ -21,6 +21,12 @@ public sealed record SamplingOptions
     /// <summary>Subtracted from a token's logit once per time it was already generated (OpenAI's definition).</summary>
     public double FrequencyPenalty { get; init; }
 
+    /// <summary>
+    /// After each generated token every earlier token's count is multiplied by this (RWKV's chat servers use 0.996),
+    /// so a word used long ago is penalised less than one just used; 1 = plain counts.
+    /// </summary>
+    public double PenaltyDecay { get; init; } = 1.0;
+
     /// <summary>Most tokens to generate; reaching it ends with <see cref="FinishReason.Length"/>.</summary>
     public int MaxTokens { get; init; } = 512;
 
@@ -40,6 +46,7 @@ public sealed record SamplingOptions
         Require(TopK >= 0, nameof(TopK), TopK, "must be >= 0 (0 = off)");
         Require(PresencePenalty is >= -2 and <= 2, nameof(PresencePenalty), PresencePenalty, "must be in [-2, 2]");
         Require(FrequencyPenalty is >= -2 and <= 2, nameof(FrequencyPenalty), FrequencyPenalty, "must be in [-2, 2]");
+        Require(PenaltyDecay > 0 && PenaltyDecay <= 1, nameof(PenaltyDecay), PenaltyDecay, "must be in (0, 1]");
         Require(MaxTokens >= 1, nameof(MaxTokens), MaxTokens, "must be >= 1");
         ArgumentNullException.ThrowIfNull(StopSequences, nameof(StopSequences));
         foreach (var stop in StopSequences)

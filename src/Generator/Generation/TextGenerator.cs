@@ -33,8 +33,7 @@ public sealed class TextGenerator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         _options = options ?? new GeneratorOptions();
-        if (_options.ChunkLength < 1) throw new ArgumentOutOfRangeException(nameof(options), _options.ChunkLength, "Generator:ChunkLength must be >= 1.");
-        if (_options.MaxPromptTokens < 1) throw new ArgumentOutOfRangeException(nameof(options), _options.MaxPromptTokens, "Generator:MaxPromptTokens must be >= 1.");
+        _options.Validate();
         _model = model;
         _tokenizer = tokenizer;
         _modelLock = ModelLocks.GetValue(model, _ => new SemaphoreSlim(1, 1));
@@ -67,7 +66,7 @@ public sealed class TextGenerator
         using var sampler = new Sampler(sampling);
         var decoder = _tokenizer.CreateStreamingDecoder();
         var stops = new StopSequenceFilter(sampling.StopSequences);
-        var tokenCounts = new Dictionary<int, int>();
+        var tokenCounts = new Dictionary<int, double>();
         // Ids the model may emit beyond the vocabulary (padding of the embedding) are never sampled.
         var vocabSize = Math.Min(_model.VocabSize, _tokenizer.VocabSize);
 
@@ -97,7 +96,7 @@ public sealed class TextGenerator
                 using (var vocabLogits = logits!.narrow(1, 0, vocabSize)) token = sampler.Sample(vocabLogits, tokenCounts);
                 generation.CompletionTokenCount++;
                 if (token == WorldTokenizer.EndOfTextId) break;
-                tokenCounts[token] = tokenCounts.GetValueOrDefault(token) + 1;
+                CountToken(tokenCounts, token, sampling.PenaltyDecay);
 
                 var text = stops.Push(decoder.Append(token));
                 if (text.Length > 0) yield return text;
@@ -126,6 +125,14 @@ public sealed class TextGenerator
         {
             logits?.Dispose();
         }
+    }
+
+    /// <summary>Older occurrences fade by <paramref name="decay"/> per generated token, as in RWKV's chat servers.</summary>
+    private static void CountToken(Dictionary<int, double> counts, int token, double decay)
+    {
+        if (decay < 1)
+            foreach (var id in counts.Keys.ToArray()) counts[id] *= decay;
+        counts[token] = counts.GetValueOrDefault(token) + 1;
     }
 
     private async Task<Tensor> ForwardAsync(long[] tokens, IModelState state, CancellationToken cancellationToken)

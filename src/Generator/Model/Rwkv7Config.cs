@@ -24,7 +24,19 @@ public sealed record Rwkv7Config(
     /// <summary>Parameters of every tensor the model uses (the folded-in ln0 counted once).</summary>
     public long ParameterCount => ExpectedShapes().Sum(e => e.Shape.Aggregate(1L, (a, b) => a * b));
 
-    /// <summary>Every tensor the model reads, with its shape. Other keys in a checkpoint are ignored.</summary>
+    /// <summary>
+    /// Bytes the loaded model's weights take on its device in <paramref name="dtype"/>: ln0 is folded into the
+    /// embedding, and r_k and the WKV output norm are kept in fp32.
+    /// </summary>
+    public long WeightBytes(ScalarType dtype)
+    {
+        int size = dtype == ScalarType.Float32 ? 4 : 2;
+        return ExpectedShapes()
+            .Where(e => !e.Key.StartsWith("blocks.0.ln0.", StringComparison.Ordinal))
+            .Sum(e => e.Shape.Aggregate(1L, (a, b) => a * b) * (e.Key.EndsWith("att.r_k", StringComparison.Ordinal) || e.Key.Contains(".att.ln_x.") ? 4 : size));
+    }
+
+    /// <summary>Every tensor the model reads, with its shape (ln0 may be absent: see <see cref="Validate"/>).</summary>
     public IEnumerable<(string Key, long[] Shape)> ExpectedShapes()
     {
         long c = EmbeddingSize;
@@ -73,10 +85,13 @@ public sealed record Rwkv7Config(
     /// ffn.key → FFN width, block indices → n_layer), then checks every expected key and shape.
     /// </summary>
     /// <param name="source">Named in errors, normally the checkpoint path.</param>
-    public static Rwkv7Config Infer(IReadOnlyDictionary<string, Tensor> weights, string source)
+    public static Rwkv7Config Infer(IReadOnlyDictionary<string, Tensor> weights, string source) => Infer(Infos(weights), source);
+
+    /// <inheritdoc cref="Infer(IReadOnlyDictionary{string, Tensor}, string)"/>
+    public static Rwkv7Config Infer(IReadOnlyDictionary<string, TensorInfo> weights, string source)
     {
         long[] Shape(string key, string purpose) => weights.TryGetValue(key, out var t)
-            ? t.shape
+            ? t.Shape
             : throw new CheckpointFormatException(source, $"missing key '{key}' (needed to infer the {purpose}); is this an RWKV-7 x070 checkpoint?");
         int Dim(long[] shape, int index, string key) => shape.Length > index
             ? checked((int)shape[index])
@@ -111,20 +126,47 @@ public sealed record Rwkv7Config(
         return config;
     }
 
-    /// <summary>Throws naming the first missing key, or the key whose shape or dtype does not match.</summary>
-    public void Validate(IReadOnlyDictionary<string, Tensor> weights, string source)
+    public void Validate(IReadOnlyDictionary<string, Tensor> weights, string source) => Validate(Infos(weights), source);
+
+    /// <summary>
+    /// Throws naming the first missing key, the key whose shape or dtype does not match, or the keys x070 does not
+    /// use. Keys the reference ignores too (layer 0's <c>att.v0/v1/v2</c>) are accepted; ln0 may be absent as a pair.
+    /// </summary>
+    public void Validate(IReadOnlyDictionary<string, TensorInfo> weights, string source)
     {
+        bool foldedLn0 = !weights.ContainsKey("blocks.0.ln0.weight") && !weights.ContainsKey("blocks.0.ln0.bias");
+        var expected = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, shape) in ExpectedShapes())
         {
+            expected.Add(key);
             if (!weights.TryGetValue(key, out var t))
+            {
+                if (foldedLn0 && key.StartsWith("blocks.0.ln0.", StringComparison.Ordinal)) continue;
                 throw new CheckpointFormatException(source, $"missing key '{key}' (expected shape [{string.Join(", ", shape)}])");
-            if (!t.shape.SequenceEqual(shape))
+            }
+            if (!t.Shape.SequenceEqual(shape))
                 throw new CheckpointFormatException(source,
-                    $"key '{key}' has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", shape)}] for {this}");
-            if (!t.is_floating_point())
-                throw new CheckpointFormatException(source, $"key '{key}' has dtype {t.dtype}, expected a floating point type");
+                    $"key '{key}' has shape [{string.Join(", ", t.Shape)}], expected [{string.Join(", ", shape)}] for {this}");
+            if (!t.IsFloatingPoint)
+                throw new CheckpointFormatException(source, $"key '{key}' has dtype {t.DType}, expected a floating point type");
         }
+        var unknown = weights.Keys.Where(k => !expected.Contains(k) && !IgnoredByReference(k)).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+            throw new CheckpointFormatException(source,
+                $"has {unknown.Count} key(s) that RWKV-7 x070 does not use ({string.Join(", ", unknown.Take(5).Select(k => $"'{k}'"))}{(unknown.Count > 5 ? ", …" : "")}); " +
+                "is this an x070 checkpoint?");
     }
+
+    /// <summary>
+    /// Keys some files carry that the reference never reads: layer 0's value-residual mix (it fills it with
+    /// placeholders) and ln0 of layers other than 0 (it normalises the embedding once, with blocks.0.ln0).
+    /// </summary>
+    private static bool IgnoredByReference(string key) =>
+        key is "blocks.0.att.v0" or "blocks.0.att.v1" or "blocks.0.att.v2"
+        || (key.StartsWith("blocks.", StringComparison.Ordinal) && (key.EndsWith(".ln0.weight", StringComparison.Ordinal) || key.EndsWith(".ln0.bias", StringComparison.Ordinal)));
+
+    private static Dictionary<string, TensorInfo> Infos(IReadOnlyDictionary<string, Tensor> weights) =>
+        weights.ToDictionary(e => e.Key, e => new TensorInfo(e.Value.dtype, e.Value.shape), StringComparer.Ordinal);
 
     private static int LayerCountOf(IEnumerable<string> keys, string source)
     {

@@ -1,3 +1,4 @@
+using Rag.Generator.Generation;
 using Rag.Generator.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,25 +18,33 @@ public sealed class Rwkv7Model : ILanguageModel
     private readonly LayerNorm _lnOut;
     private readonly Tensor _head;      // [V, C]
 
-    private Rwkv7Model(Rwkv7Config config, ModelWeights weights, ModelLoadOptions options)
+    private Rwkv7Model(Rwkv7Config config, ModelWeights weights, GeneratorOptions options)
     {
         Config = config;
         Device = weights.Device;
         Dtype = weights.Dtype;
         ChunkLength = options.ChunkLength;
         SegmentLength = options.SegmentLength;
-        using (no_grad())
-        using (NewDisposeScope())
-        {
-            // The reference applies ln0 to every embedding it looks up; doing it once to the table is the same.
-            var emb = weights.Float("emb.weight");
-            _embedding = F.layer_norm(emb, [config.EmbeddingSize], weights.Float("blocks.0.ln0.weight"),
-                weights.Float("blocks.0.ln0.bias"), 1e-5).to(Dtype).DetachFromDisposeScope();
-        }
+        _embedding = Embedding(weights, config);
         var wkv = new Wkv7(options.ChunkLength, tensorFloat32: Dtype != ScalarType.Float32);
         _blocks = Enumerable.Range(0, config.LayerCount).Select(i => new Block(weights, config, i, wkv)).ToArray();
         _lnOut = new LayerNorm(weights, "ln_out");
         _head = weights["head.weight"];
+    }
+
+    /// <summary>
+    /// The reference applies ln0 to every embedding it looks up; doing it once to the table is the same. A file
+    /// without ln0 holds the table already normalised (as files converted by the reference's loader do).
+    /// </summary>
+    private static Tensor Embedding(ModelWeights weights, Rwkv7Config config)
+    {
+        if (!weights.Contains("blocks.0.ln0.weight")) return weights["emb.weight"];
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        using var emb = weights.Float("emb.weight");
+        using var ln0Weight = weights.Float("blocks.0.ln0.weight");
+        using var ln0Bias = weights.Float("blocks.0.ln0.bias");
+        return F.layer_norm(emb, [config.EmbeddingSize], ln0Weight, ln0Bias, 1e-5).to(weights.Dtype).DetachFromDisposeScope();
     }
 
     public Rwkv7Config Config { get; }
@@ -50,35 +59,32 @@ public sealed class Rwkv7Model : ILanguageModel
 
     public int SegmentLength { get; }
 
-    /// <summary>Loads a .pth or .safetensors checkpoint, inferring and validating its shape.</summary>
-    public static Rwkv7Model Load(string path, ModelLoadOptions options)
+    /// <summary>
+    /// Loads a .pth or .safetensors checkpoint, inferring and validating its shape from the file's index first,
+    /// then streaming each tensor from the file into its device and dtype.
+    /// </summary>
+    public static Rwkv7Model Load(string path, GeneratorOptions options)
     {
         options.Validate();
         var (device, dtype) = (options.ResolveDevice(), options.ResolveDtype());
-        var weights = Checkpoint.Load(path);
-        try
-        {
-            return Create(Rwkv7Config.Infer(weights, path), new ModelWeights(weights, device, dtype), options);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
+        using var checkpoint = Rwkv7Checkpoint.Open(path);
+        return Create(Rwkv7Config.Infer(checkpoint.Tensors, path), new ModelWeights(checkpoint, device, dtype), options);
     }
 
     /// <summary>Builds a model from tensors already in memory; <paramref name="source"/> is named in errors.</summary>
-    public static Rwkv7Model FromWeights(IReadOnlyDictionary<string, Tensor> weights, ModelLoadOptions options, string source)
+    public static Rwkv7Model FromWeights(IReadOnlyDictionary<string, Tensor> weights, GeneratorOptions options, string source)
     {
         options.Validate();
         var (device, dtype) = (options.ResolveDevice(), options.ResolveDtype());
-        return Create(Rwkv7Config.Infer(weights, source), new ModelWeights(weights, device, dtype), options);
+        using var checkpoint = new Rwkv7Checkpoint(new InMemoryCheckpoint(weights, source));
+        return Create(Rwkv7Config.Infer(checkpoint.Tensors, source), new ModelWeights(checkpoint, device, dtype), options);
     }
 
     /// <summary>
     /// A model of the given shape with random weights (for benchmarks: the numbers are plausible, not trained).
     /// The tensors are generated on the target device in the target dtype.
     /// </summary>
-    public static Rwkv7Model CreateRandom(Rwkv7Config config, ModelLoadOptions options, long seed)
+    public static Rwkv7Model CreateRandom(Rwkv7Config config, GeneratorOptions options, long seed)
     {
         options.Validate();
         var (device, dtype) = (options.ResolveDevice(), options.ResolveDtype());
@@ -91,7 +97,7 @@ public sealed class Rwkv7Model : ILanguageModel
                 foreach (var (key, shape) in config.ExpectedShapes())
                     weights[key] = RandomWeight(key, shape, dtype, device);
             }
-            return Create(config, new ModelWeights(weights, device, dtype), options);
+            return Create(config, new ModelWeights(new InMemoryCheckpoint(weights, "random weights"), device, dtype), options);
         }
         finally
         {
@@ -99,9 +105,9 @@ public sealed class Rwkv7Model : ILanguageModel
         }
     }
 
-    /// <summary><see cref="CreateRandom(Rwkv7Config, ModelLoadOptions, long)"/> with default chunking.</summary>
+    /// <summary><see cref="CreateRandom(Rwkv7Config, GeneratorOptions, long)"/> with default chunking.</summary>
     public static Rwkv7Model CreateRandom(Rwkv7Config config, string device, string dtype, long seed) =>
-        CreateRandom(config, new ModelLoadOptions { Device = device, Dtype = dtype }, seed);
+        CreateRandom(config, new GeneratorOptions { Device = device, Dtype = dtype }, seed);
 
     private static Tensor RandomWeight(string key, long[] shape, ScalarType dtype, Device device)
     {
@@ -116,7 +122,7 @@ public sealed class Rwkv7Model : ILanguageModel
         };
     }
 
-    private static Rwkv7Model Create(Rwkv7Config config, ModelWeights weights, ModelLoadOptions options)
+    private static Rwkv7Model Create(Rwkv7Config config, ModelWeights weights, GeneratorOptions options)
     {
         using (no_grad()) return new Rwkv7Model(config, weights, options);
     }

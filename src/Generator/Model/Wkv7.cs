@@ -29,8 +29,8 @@ public sealed class Wkv7
     public Wkv7(int chunkLength, bool tensorFloat32 = false)
     {
         TensorFloat32 = tensorFloat32;
-        if (chunkLength < 1 || chunkLength > ModelLoadOptions.MaxChunkLength)
-            throw new ArgumentOutOfRangeException(nameof(chunkLength), chunkLength, $"WKV chunk length must be between 1 and {ModelLoadOptions.MaxChunkLength}.");
+        if (chunkLength < 1 || chunkLength > Generation.GeneratorOptions.MaxChunkLength)
+            throw new ArgumentOutOfRangeException(nameof(chunkLength), chunkLength, $"WKV chunk length must be between 1 and {Generation.GeneratorOptions.MaxChunkLength}.");
         ChunkLength = chunkLength;
     }
 

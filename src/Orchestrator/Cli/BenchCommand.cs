@@ -11,6 +11,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchGeneratorCommand.Create());
         command.Subcommands.Add(BenchRetrievalCommand.Create());
         command.Subcommands.Add(BenchApiCommand.Create());
+        command.Subcommands.Add(BenchLoadCommand.Create());
         return command;
     }
 }

@@ -1,3 +1,4 @@
+using Rag.Generator.Generation;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -37,7 +38,7 @@ public static class BenchGeneratorCommand
             var shapeName = parse.GetValue(shape)!;
             if (!Rwkv7Config.Published.TryGetValue(shapeName, out var config))
                 throw new RagInputException($"Unknown --shape '{shapeName}'; expected one of {string.Join(", ", Rwkv7Config.Published.Keys)}.");
-            var loadOptions = new ModelLoadOptions
+            var loadOptions = new GeneratorOptions
             {
                 Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!,
                 ChunkLength = parse.GetValue(chunk), SegmentLength = parse.GetValue(segment),
@@ -75,13 +76,13 @@ public static class BenchGeneratorCommand
         return command;
     }
 
-    private static BenchmarkSubject Rwkv(Rwkv7Config c, ModelLoadOptions options) => new(
+    private static BenchmarkSubject Rwkv(Rwkv7Config c, GeneratorOptions options) => new(
         "rwkv7",
         () => Rwkv7Model.CreateRandom(c, options, seed: 1),
         tokens => FlopCount.Rwkv7Prefill(c.LayerCount, c.EmbeddingSize, c.HeadSize, c.FfnSize, c.VocabSize,
             c.DecayLoraRank, c.LearningRateLoraRank, c.ValueLoraRank, c.GateLoraRank, tokens));
 
-    private static BenchmarkSubject Softmax(Rwkv7Config c, ModelLoadOptions options) => new(
+    private static BenchmarkSubject Softmax(Rwkv7Config c, GeneratorOptions options) => new(
         "softmax",
         () => new SoftmaxTransformer(c.LayerCount, c.EmbeddingSize, c.HeadSize, c.VocabSize, options.ResolveDevice(), options.ResolveDtype(), seed: 1),
         tokens => FlopCount.SoftmaxPrefill(c.LayerCount, c.EmbeddingSize, c.VocabSize, tokens));

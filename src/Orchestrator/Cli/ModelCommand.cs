@@ -1,3 +1,4 @@
+using Rag.Generator.Generation;
 using System.CommandLine;
 using System.Text.Json;
 using Rag.Generator.Checkpoints;
@@ -28,14 +29,14 @@ public static class ModelCommand
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var dtype = new Option<string>("--dtype") { Description = "fp32, bf16 or fp16.", DefaultValueFactory = _ => "fp32" };
         var tolerance = new Option<double?>("--tolerance") { Description = "Max relative error to pass (default: 1e-4 fp32, 0.02 fp16, 0.125 bf16)." };
-        var chunk = new Option<int>("--chunk-length") { Description = "Prefill chunk length.", DefaultValueFactory = _ => 32 };
+        var chunk = new Option<int>("--chunk-length") { Description = "Prefill chunk length.", DefaultValueFactory = _ => GeneratorOptions.MaxChunkLength };
         var command = new Command("check", "Run every case of an expected-logits file and print the max relative error per case with PASS/FAIL (exit 1 on FAIL).")
         {
             model, expected, device, dtype, tolerance, chunk,
         };
         command.SetAction((parse, ct) => CliErrors.RunAsync(() =>
         {
-            var options = new ModelLoadOptions { Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!, ChunkLength = parse.GetValue(chunk) };
+            var options = new GeneratorOptions { Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!, ChunkLength = parse.GetValue(chunk) };
             double limit = parse.GetValue(tolerance) ?? DefaultTolerance(options.Dtype);
             using var rwkv = Rwkv7Model.Load(parse.GetValue(model)!, options);
             Console.WriteLine($"model {parse.GetValue(model)}: {rwkv.Config} on {options.Device} {options.Dtype}; tolerance {limit:G3}");
@@ -53,7 +54,7 @@ public static class ModelCommand
     }
 
     /// <summary>bf16 keeps 8 mantissa bits, fp16 11: reduced-precision weights cannot meet the fp32 bound.</summary>
-    private static double DefaultTolerance(string dtype) => ModelLoadOptions.ParseDtype(dtype) switch
+    private static double DefaultTolerance(string dtype) => GeneratorOptions.ParseDtype(dtype) switch
     {
         TorchSharp.torch.ScalarType.BFloat16 => 0.125,
         TorchSharp.torch.ScalarType.Float16 => 0.02,
@@ -67,18 +68,16 @@ public static class ModelCommand
         command.SetAction((parse, ct) => CliErrors.RunAsync(() =>
         {
             var path = parse.GetValue(model)!;
-            var weights = Checkpoint.Load(path);
-            try
+            // Only the file's index is read: shapes and dtypes, no tensor data.
+            using var checkpoint = Rwkv7Checkpoint.Open(path);
+            var config = Rwkv7Config.Infer(checkpoint.Tensors, path);
+            Console.WriteLine($"file        {path}");
+            Console.WriteLine($"shape       {config}");
+            Console.WriteLine($"parameters  {config.ParameterCount:N0}");
+            foreach (var (device, dtype) in new[] { ("cpu", "fp32"), ("cuda", "bf16"), ("cuda", "fp16") })
             {
-                var config = Rwkv7Config.Infer(weights, path);
-                config.Validate(weights, path);
-                Console.WriteLine($"file        {path}");
-                Console.WriteLine($"shape       {config}");
-                Console.WriteLine($"parameters  {config.ParameterCount:N0}");
-            }
-            finally
-            {
-                foreach (var t in weights.Values) t.Dispose();
+                Console.WriteLine($"memory      {device,-4} {dtype}: {config.WeightBytes(GeneratorOptions.ParseDtype(dtype)) / 1e9:F2} GB of weights" +
+                                  (device == "cpu" ? " resident" : " on the GPU"));
             }
             return Task.FromResult(CliErrors.Ok);
         }, ct));

@@ -93,7 +93,7 @@ public static class RagServices
     {
         var problems = options.Problems().ToList();
         if (problems.Count > 0) throw new RagInputException(string.Join(" ", problems));
-        return Rwkv7Model.Load(options.ModelPath, new ModelLoadOptions
+        return Rwkv7Model.Load(options.ModelPath, new GeneratorOptions
         {
             Device = options.Device, Dtype = options.Dtype, ChunkLength = options.ChunkLength, SegmentLength = options.SegmentLength,
         });
