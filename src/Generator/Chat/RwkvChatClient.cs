@@ -17,7 +17,7 @@ namespace Rag.Generator.Chat;
 /// Every request prefills its own model state, so requests are independent; model calls are serialised by
 /// <see cref="TextGenerator"/>. The client does not own the model: disposing the client leaves it alive.
 /// </remarks>
-public sealed class RwkvChatClient : IChatClient
+public sealed class RwkvChatClient : IChatClient, IPromptTokenCounter
 {
     private readonly TextGenerator _generator;
     private readonly GeneratorOptions _options;
@@ -32,6 +32,13 @@ public sealed class RwkvChatClient : IChatClient
         var modelId = string.IsNullOrEmpty(_options.ModelPath) ? "rwkv7" : Path.GetFileNameWithoutExtension(_options.ModelPath);
         _metadata = new ChatClientMetadata("rwkv", providerUri: null, defaultModelId: modelId);
     }
+
+    public int MaxPromptTokens => _options.MaxPromptTokens;
+
+    public int CountPromptTokens(IEnumerable<ChatMessage> messages) =>
+        CountTokens(ChatPromptFormatter.Format(messages, instructions: null, _options.ThinkingEnabled));
+
+    public int CountTokens(string text) => _generator.Tokenizer.CountTokens(text);
 
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);

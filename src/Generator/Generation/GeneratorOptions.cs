@@ -28,6 +28,9 @@ public sealed partial class GeneratorOptions
     /// <summary>Where <c>rag model pull</c> puts models and where <see cref="ModelPath"/> names are looked up.</summary>
     public string ModelsDirectory { get; set; } = "models";
 
+    /// <summary>Hub <c>rag model pull</c> downloads from (its URL layout: {endpoint}/{repository}/resolve/main/{file}).</summary>
+    public string HubEndpoint { get; set; } = "https://huggingface.co/";
+
     /// <summary>"auto" (CUDA when present, else the CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "auto";
 
@@ -96,6 +99,8 @@ public sealed partial class GeneratorOptions
         if (PresencePenalty is not (>= -2 and <= 2)) yield return $"{SectionName}:PresencePenalty {PresencePenalty} must be in [-2, 2].";
         if (FrequencyPenalty is not (>= -2 and <= 2)) yield return $"{SectionName}:FrequencyPenalty {FrequencyPenalty} must be in [-2, 2].";
         if (!(PenaltyDecay > 0 && PenaltyDecay <= 1)) yield return $"{SectionName}:PenaltyDecay {PenaltyDecay} must be in (0, 1].";
+        if (!Uri.TryCreate(HubEndpoint, UriKind.Absolute, out var hub) || hub.Scheme is not ("http" or "https"))
+            yield return $"{SectionName}:HubEndpoint '{HubEndpoint}' must be an http(s) URL.";
         if (Thinking is not ("off" or "on")) yield return $"{SectionName}:Thinking '{Thinking}' must be 'off' or 'on'.";
     }
 

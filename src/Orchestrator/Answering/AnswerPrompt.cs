@@ -11,9 +11,17 @@ public sealed record Citation(int Number, string DocumentId, string ChunkId, str
 }
 
 /// <summary>
-/// The prompt of an answer: passages in rank order behind numbered markers, then the question.
-/// The model is told to cite markers, and the markers map back to <see cref="Citation"/>s.
+/// The prompt of an answer, laid out for a reader that reads once (an RNN): the question first, so the model reads
+/// the passages knowing what to keep; the numbered passages; the question again; then the answer turn. The model
+/// is told to cite markers, and the markers map back to <see cref="Citation"/>s (marker n = rank n).
 /// </summary>
+/// <remarks>
+/// Documents run from the least to the best ranked (each document's passages stay in reading order), so the best
+/// evidence is read last. RWKV's state decays every step
+/// (each channel is multiplied by a w in (0, 1) per token), so the text read last is held most faithfully, while
+/// text read hundreds of passages earlier has been partly overwritten; putting the best evidence next to the repeated
+/// question is what the recurrence favours. (A transformer can look back at any position; RWKV cannot.)
+/// </remarks>
 public static class AnswerPrompt
 {
     public const string Instructions =
@@ -26,18 +34,21 @@ public static class AnswerPrompt
     public static IReadOnlyList<Citation> Cite(IReadOnlyList<SearchHit> passages) =>
         passages.Select((hit, i) => new Citation(i + 1, hit.DocumentId, hit.ChunkId, hit.Source, hit.Title, hit.Ordinal, hit.Score, Snippet(hit.Text))).ToList();
 
-    public static IList<ChatMessage> Build(string question, IReadOnlyList<SearchHit> passages)
+    /// <param name="passages">In rank order, best first; they are numbered in that order.</param>
+    /// <param name="history">Earlier turns of a conversation, placed between the instructions and the question.</param>
+    public static IList<ChatMessage> Build(string question, IReadOnlyList<SearchHit> passages, IReadOnlyList<ChatMessage>? history = null)
     {
-        var user = new StringBuilder("Passages:\n");
-        for (int i = 0; i < passages.Count; i++)
-        {
-            var hit = passages[i];
-            user.Append('[').Append(i + 1).Append("] ").Append(hit.Title ?? Path.GetFileName(hit.Source)).Append('\n');
-            user.Append(hit.Text.Trim()).Append('\n');
-        }
-        user.Append("\nQuestion: ").Append(question.Trim());
-        return [new ChatMessage(ChatRole.System, Instructions), new ChatMessage(ChatRole.User, user.ToString())];
+        var q = question.Trim();
+        var user = new StringBuilder("Question: ").Append(q).Append("\nPassages:\n");
+        var documents = passages.Select((hit, i) => (Hit: hit, Number: i + 1)).GroupBy(p => p.Hit.DocumentId, StringComparer.Ordinal).Reverse();
+        foreach (var (hit, number) in documents.SelectMany(d => d)) user.Append(Passage(number, hit));
+        user.Append("Question: ").Append(q);
+        return [new ChatMessage(ChatRole.System, Instructions), .. history ?? [], new ChatMessage(ChatRole.User, user.ToString())];
     }
+
+    /// <summary>One passage as it appears in the prompt: marker, title, text.</summary>
+    public static string Passage(int number, SearchHit hit) =>
+        $"[{number}] {hit.Title ?? Path.GetFileName(hit.Source)}\n{hit.Text.Trim()}\n";
 
     private static string Snippet(string text)
     {

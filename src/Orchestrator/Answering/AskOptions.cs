@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using Rag.Generator.Generation;
+
 namespace Rag.Orchestrator.Answering;
 
 /// <summary>Limits and defaults of the ask pipeline (section "Ask").</summary>
@@ -14,6 +17,25 @@ public sealed class AskOptions
     /// <summary>Longest accepted question, in characters.</summary>
     public int MaxQuestionChars { get; set; } = 4000;
 
-    /// <summary>Tokens of passages packed into one prompt, filled in rank order.</summary>
+    /// <summary>
+    /// Tokens of passages packed into one prompt, filled in rank order; at most Generator:MaxPromptTokens, and with a
+    /// generator configured, whatever that leaves after the rest of the prompt (counted by the generator's tokenizer).
+    /// </summary>
     public int PromptTokenBudget { get; set; } = 131_072;
+}
+
+/// <summary>Ask settings against each other and against the generator's prompt limit (run at start).</summary>
+public sealed class AskOptionsValidator(IOptions<GeneratorOptions> generator) : IValidateOptions<AskOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AskOptions options)
+    {
+        var problems = new List<string>();
+        if (options.DefaultK < 1 || options.DefaultK > options.MaxK) problems.Add($"{AskOptions.Section}:DefaultK {options.DefaultK} must be between 1 and Ask:MaxK ({options.MaxK}).");
+        if (options.MaxQuestionChars < 1) problems.Add($"{AskOptions.Section}:MaxQuestionChars {options.MaxQuestionChars} must be >= 1.");
+        if (options.PromptTokenBudget < 1) problems.Add($"{AskOptions.Section}:PromptTokenBudget {options.PromptTokenBudget} must be >= 1.");
+        int maxPrompt = generator.Value.MaxPromptTokens;
+        if (options.PromptTokenBudget > maxPrompt)
+            problems.Add($"{AskOptions.Section}:PromptTokenBudget {options.PromptTokenBudget} exceeds {GeneratorOptions.SectionName}:MaxPromptTokens {maxPrompt}: a packed prompt could never be generated from.");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
 }

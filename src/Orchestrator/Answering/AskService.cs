@@ -3,12 +3,15 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Rag.Generator.Chat;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Search;
 
 namespace Rag.Orchestrator.Answering;
 
-public sealed record AskRequest(string Question, int? K = null, SearchFilter? Filter = null, ChatOptions? Generation = null);
+/// <param name="History">Earlier turns of a conversation, kept in the prompt before the question (chat completions).</param>
+public sealed record AskRequest(string Question, int? K = null, SearchFilter? Filter = null, ChatOptions? Generation = null,
+    IReadOnlyList<ChatMessage>? History = null);
 
 /// <summary>What an answer is built from: the passages in the prompt and the retrieval mode used.</summary>
 public sealed record AskContext(SearchMode Mode, IReadOnlyList<SearchHit> Passages, IReadOnlyList<Citation> Citations, IList<ChatMessage> Prompt);
@@ -54,7 +57,7 @@ public sealed class AskService(
 
     /// <summary>Retrieve and pack: everything an answer needs except the generation.</summary>
     public async Task<AskContext> PrepareAsync(AskRequest request, CancellationToken cancellationToken = default) =>
-        Pack(request.Question, await RetrieveAsync(request, cancellationToken));
+        Pack(request.Question, await RetrieveAsync(request, cancellationToken), request.History);
 
     public async Task<AskResult> AskAsync(AskRequest request, CancellationToken cancellationToken = default)
     {
@@ -76,16 +79,42 @@ public sealed class AskService(
         return retrieved;
     }
 
-    /// <summary>Step 2: packs ranked passages into the prompt under the token budget and numbers them for citation.</summary>
-    public AskContext Pack(string question, RetrievedPassages retrieved)
+    /// <summary>
+    /// Step 2: packs ranked passages into the prompt and numbers them for citation. With a generator, every token is
+    /// counted by the generator itself (its tokenizer, its chat format, the headers) and the passages get whatever
+    /// Generator:MaxPromptTokens leaves after the rest of the prompt, at most Ask:PromptTokenBudget: a question is
+    /// packed smaller, never refused for length. Without one, the ingest-time token counts are used.
+    /// </summary>
+    public AskContext Pack(string question, RetrievedPassages retrieved, IReadOnlyList<ChatMessage>? history = null)
     {
         ValidateQuestion(question);
         using var pack = Activity.StartActivity("pack");
-        var packed = PassagePacker.Pack(retrieved.Hits, options.Value.PromptTokenBudget).Passages.ToList();
+        var counter = chat?.GetService<IPromptTokenCounter>();
+        var packed = counter is null
+            ? PassagePacker.Pack(retrieved.Hits, options.Value.PromptTokenBudget).Passages.ToList()
+            : PackCounted(question, retrieved.Hits, history, counter);
         pack?.SetTag("rag.passages", packed.Count);
-        pack?.SetTag("rag.passage_tokens", packed.Sum(p => p.TokenCount));
         logger.LogInformation("Retrieved {Hits} passages ({Mode}), packed {Packed}", retrieved.Hits.Count, retrieved.Mode, packed.Count);
-        return new AskContext(retrieved.Mode, packed, AnswerPrompt.Cite(packed), AnswerPrompt.Build(question, packed));
+        return new AskContext(retrieved.Mode, packed, AnswerPrompt.Cite(packed), AnswerPrompt.Build(question, packed, history));
+    }
+
+    private List<SearchHit> PackCounted(string question, IReadOnlyList<SearchHit> hits, IReadOnlyList<ChatMessage>? history, IPromptTokenCounter counter)
+    {
+        int rest = counter.CountPromptTokens(AnswerPrompt.Build(question, [], history));
+        int budget = Math.Max(0, Math.Min(options.Value.PromptTokenBudget, counter.MaxPromptTokens - rest));
+        // Numbered as the last passage would be, so that no header is counted shorter than it will be.
+        var packed = PassagePacker.Pack(hits, budget, hit => counter.CountTokens(AnswerPrompt.Passage(hits.Count, hit))).Passages.ToList();
+        // Text counted in pieces can tokenize a little differently when joined; the whole prompt has the last word.
+        while (packed.Count > 0 && counter.CountPromptTokens(AnswerPrompt.Build(question, packed, history)) > counter.MaxPromptTokens)
+            packed.RemoveAt(LowestRanked(packed, hits));
+        return packed;
+    }
+
+    private static int LowestRanked(List<SearchHit> packed, IReadOnlyList<SearchHit> ranked)
+    {
+        var rank = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < ranked.Count; i++) rank.TryAdd(ranked[i].ChunkId, i);
+        return packed.Select((hit, i) => (i, Rank: rank[hit.ChunkId])).MaxBy(p => p.Rank).i;
     }
 
     /// <summary>Step 3: generates the answer to a packed prompt; throws with <see cref="NoModelNotice"/> when no generator is configured.</summary>

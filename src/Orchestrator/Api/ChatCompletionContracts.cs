@@ -18,7 +18,11 @@ public sealed record ChatCompletionRequest(
 
 public sealed record StreamOptions(bool IncludeUsage = false);
 
-public sealed record ChatCompletionMessage(string? Role, [property: JsonConverter(typeof(MessageContentConverter))] string? Content);
+/// <param name="ReasoningContent">The model's thinking (Generator:Thinking on), apart from the answer, as DeepSeek-style APIs return it.</param>
+public sealed record ChatCompletionMessage(
+    string? Role,
+    [property: JsonConverter(typeof(MessageContentConverter))] string? Content,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReasoningContent = null);
 
 public sealed record ChatCompletion(
     string Id,
@@ -52,4 +56,5 @@ public sealed record ChatCompletionChunkChoice(int Index, ChatCompletionDelta De
 
 public sealed record ChatCompletionDelta(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReasoningContent = null);

@@ -38,8 +38,7 @@ public static class ChatCompletionsEndpoints
         var (history, question) = SplitMessages(request.Messages);
         var generation = ToChatOptions(request, generatorOptions.Value.MaxTokens);
         var ask = context.RequestServices.GetRequiredService<AskService>();
-        var prepared = await ask.PrepareAsync(new AskRequest(question), context.RequestAborted);
-        var askContext = prepared with { Prompt = [.. history, .. prepared.Prompt] };
+        var askContext = await ask.PrepareAsync(new AskRequest(question, History: history), context.RequestAborted);
         var citations = ApiCitation.From(askContext.Citations);
         var model = context.RequestServices.GetRequiredService<IChatClient>().GetService<ChatClientMetadata>()?.DefaultModelId ?? "rwkv7";
         var id = $"chatcmpl-{Guid.NewGuid():N}";
@@ -49,7 +48,8 @@ public static class ChatCompletionsEndpoints
         {
             var response = await ask.StreamAsync(askContext, generation, context.RequestAborted).ToChatResponseAsync(context.RequestAborted);
             metrics.GeneratedTokens(response.Usage?.OutputTokenCount, "chat");
-            var message = new ChatCompletionMessage("assistant", response.Text);
+            var reasoning = string.Concat(response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Select(r => r.Text));
+            var message = new ChatCompletionMessage("assistant", response.Text, reasoning.Length > 0 ? reasoning : null);
             return TypedResults.Ok(new ChatCompletion(id, created, model, [new ChatCompletionChoice(0, message, FinishReason(response.FinishReason))],
                 Usage(response.Usage), citations));
         }
@@ -77,6 +77,8 @@ public static class ChatCompletionsEndpoints
             var update = pieces.Current;
             finish ??= update.FinishReason;
             usage ??= update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details;
+            foreach (var reasoning in update.Contents.OfType<TextReasoningContent>().Where(r => r.Text.Length > 0))
+                await events.WriteJsonAsync(chunks.Delta(new ChatCompletionDelta(ReasoningContent: reasoning.Text), null), cancellationToken);
             if (update.Text is { Length: > 0 } text)
                 await events.WriteJsonAsync(chunks.Delta(new ChatCompletionDelta(Content: text), null), cancellationToken);
         }

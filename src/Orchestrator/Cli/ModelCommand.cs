@@ -1,7 +1,10 @@
 using Rag.Generator.Generation;
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Rag.Generator.Checkpoints;
+using Rag.Generator.Hub;
+using Rag.Orchestrator.Composition;
 using Rag.Generator.Model;
 using Rag.Generator.Tokenization;
 using Rag.Orchestrator.Answering;
@@ -17,7 +20,80 @@ public static class ModelCommand
         command.Subcommands.Add(Check());
         command.Subcommands.Add(Info());
         command.Subcommands.Add(Tokenize());
+        command.Subcommands.Add(Pull());
+        command.Subcommands.Add(List());
         return command;
+    }
+
+    private static Option<string?> ModelsDirectoryOption() => new("--models-dir") { Description = "Models folder (default: Generator:ModelsDirectory, \"models\")." };
+
+    private static GeneratorOptions Settings(ParseResult parse, Option<string?> modelsDirectory)
+    {
+        var options = new ConfigurationBuilder().AddRagSources(parse.GetValue(RagCli.ConfigOption)).Build().GetSection(GeneratorOptions.SectionName).Get<GeneratorOptions>() ?? new GeneratorOptions();
+        if (parse.GetValue(modelsDirectory) is { } directory) options.ModelsDirectory = directory;
+        return options;
+    }
+
+    private static Command Pull()
+    {
+        var model = new Argument<string>("model") { Description = $"A published model ({string.Join(", ", PublishedModels.ByName.Keys)}) or the http(s) URL of a .pth/.safetensors checkpoint." };
+        var modelsDirectory = ModelsDirectoryOption();
+        var command = new Command("pull", "Download a published RWKV-7 checkpoint and the World vocabulary into the models folder (resumes a broken download, verifies the SHA-256 the hub announces).")
+        {
+            model, modelsDirectory,
+        };
+        command.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
+        {
+            var options = Settings(parse, modelsDirectory);
+            var store = new ModelStore(options.ModelsDirectory);
+            using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            var progress = new ProgressBar(Console.Error);
+            var path = await store.PullAsync(parse.GetValue(model)!, new ModelDownloader(http), new Uri(options.HubEndpoint), progress, ct);
+            progress.End();
+            Console.WriteLine($"{path}");
+            Console.WriteLine($"use it with Generator__ModelPath={parse.GetValue(model)} (vocabulary: {store.VocabularyPath})");
+            return CliErrors.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var modelsDirectory = ModelsDirectoryOption();
+        var command = new Command("list", "Models in the models folder, with their names for Generator:ModelPath.") { modelsDirectory };
+        command.SetAction((parse, ct) => CliErrors.RunAsync(() =>
+        {
+            var store = new ModelStore(Settings(parse, modelsDirectory).ModelsDirectory);
+            var models = store.List();
+            Console.WriteLine($"{store.Directory}: {models.Count} model(s)");
+            foreach (var m in models) Console.WriteLine($"  {m.Name,-20} {m.Bytes / 1e9,7:F2} GB  {Path.GetFileName(m.Path)}");
+            if (File.Exists(store.VocabularyPath)) Console.WriteLine($"  vocabulary           {Path.GetFileName(store.VocabularyPath)}");
+            return Task.FromResult(CliErrors.Ok);
+        }, ct));
+        return command;
+    }
+
+    /// <summary>One line redrawn in place: file, bar, bytes and rate.</summary>
+    private sealed class ProgressBar(TextWriter output) : IProgress<DownloadProgress>
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private long _drawnAt = -1;
+        private long _startBytes = -1;
+
+        public void Report(DownloadProgress value)
+        {
+            if (_startBytes < 0) _startBytes = value.Done; // a resumed download's rate counts only this run's bytes
+            long now = _clock.ElapsedMilliseconds;
+            if (now - _drawnAt < 200 && value.Done != value.Total) return;
+            _drawnAt = now;
+            double rate = (value.Done - _startBytes) / Math.Max(_clock.Elapsed.TotalSeconds, 1e-3) / 1e6;
+            string bar = value.Total is { } total and > 0
+                ? $"[{new string('#', (int)(30 * value.Done / total)),-30}] {100.0 * value.Done / total,5:F1}% {value.Done / 1e6:F1}/{total / 1e6:F1} MB"
+                : $"{value.Done / 1e6:F1} MB";
+            output.Write($"\r{value.File} {bar} {rate:F1} MB/s   ");
+        }
+
+        public void End() => output.WriteLine();
     }
 
     private static Option<string> ModelOption() => new("--model") { Description = "RWKV-7 checkpoint (.pth or .safetensors).", Required = true };

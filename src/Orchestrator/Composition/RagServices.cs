@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rag.Generator.Chat;
 using Rag.Generator.Generation;
+using Rag.Generator.Hub;
 using Rag.Generator.Model;
 using Rag.Generator.Tokenization;
 using Rag.Ingest;
@@ -42,7 +43,8 @@ public static class RagServices
     /// </summary>
     public static IServiceCollection AddRag(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<AskOptions>().Bind(configuration.GetSection(AskOptions.Section));
+        services.AddOptions<AskOptions>().Bind(configuration.GetSection(AskOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AskOptions>, AskOptionsValidator>();
         var provider = configuration["Store:Provider"] ?? "embedded";
         _ = provider.ToLowerInvariant() switch
         {
@@ -55,14 +57,16 @@ public static class RagServices
         services.AddRagIngest();
         services.PostConfigure<IngestOptions>(options => AllowUploads(options, configuration));
         services.AddIngestJobQueue(configuration);
-        services.AddOptions<GeneratorOptions>().Bind(configuration.GetSection(GeneratorOptions.SectionName));
+        services.AddOptions<GeneratorOptions>().Bind(configuration.GetSection(GeneratorOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GeneratorOptions>, GeneratorOptionsValidator>();
         if (!string.IsNullOrWhiteSpace(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))
         {
             services.AddSingleton<ILanguageModel>(sp => LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
             services.AddSingleton<IChatClient>(sp =>
             {
                 var options = sp.GetRequiredService<IOptions<GeneratorOptions>>().Value;
-                return new RwkvChatClient(sp.GetRequiredService<ILanguageModel>(), WorldTokenizer.Load(options.VocabPath), options,
+                var vocabulary = new ModelStore(options.ModelsDirectory).ResolveVocabulary(options.VocabPath);
+                return new RwkvChatClient(sp.GetRequiredService<ILanguageModel>(), WorldTokenizer.Load(vocabulary), options,
                     sp.GetService<ILogger<RwkvChatClient>>());
             });
         }
@@ -89,13 +93,7 @@ public static class RagServices
         options.Roots = [.. options.Roots, uploads];
     }
 
-    private static Rwkv7Model LoadModel(GeneratorOptions options)
-    {
-        var problems = options.Problems().ToList();
-        if (problems.Count > 0) throw new RagInputException(string.Join(" ", problems));
-        return Rwkv7Model.Load(options.ModelPath, new GeneratorOptions
-        {
-            Device = options.Device, Dtype = options.Dtype, ChunkLength = options.ChunkLength, SegmentLength = options.SegmentLength,
-        });
-    }
+    /// <summary>Generator:ModelPath may be a file or the name of a pulled model (see `rag model list`).</summary>
+    private static Rwkv7Model LoadModel(GeneratorOptions options) =>
+        Rwkv7Model.Load(new ModelStore(options.ModelsDirectory).ResolveModel(options.ModelPath), options);
 }

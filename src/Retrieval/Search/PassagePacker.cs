@@ -22,19 +22,26 @@ public static class PassagePacker
     /// <param name="tokensPerPassage">Prompt tokens each passage costs beyond its text (its citation header).</param>
     public static PackedPassages Pack(IReadOnlyList<SearchHit> rankedHits, int tokenBudget, int tokensPerPassage = 0)
     {
-        ArgumentNullException.ThrowIfNull(rankedHits);
-        ArgumentOutOfRangeException.ThrowIfNegative(tokenBudget);
         ArgumentOutOfRangeException.ThrowIfNegative(tokensPerPassage);
+        return Pack(rankedHits, tokenBudget, hit => hit.TokenCount + tokensPerPassage);
+    }
+
+    /// <param name="cost">Prompt tokens a passage costs as it will appear in the prompt (e.g. counted by the generator's tokenizer, header included).</param>
+    public static PackedPassages Pack(IReadOnlyList<SearchHit> rankedHits, int tokenBudget, Func<SearchHit, int> cost)
+    {
+        ArgumentNullException.ThrowIfNull(rankedHits);
+        ArgumentNullException.ThrowIfNull(cost);
+        ArgumentOutOfRangeException.ThrowIfNegative(tokenBudget);
 
         var kept = new List<SearchHit>();
         var keptIds = new HashSet<string>(StringComparer.Ordinal);
         var used = 0;
         foreach (var hit in rankedHits)
         {
-            var cost = (long)hit.TokenCount + tokensPerPassage;
-            if (used + cost > tokenBudget || !keptIds.Add(hit.ChunkId)) continue;
+            long tokens = cost(hit);
+            if (used + tokens > tokenBudget || !keptIds.Add(hit.ChunkId)) continue;
             kept.Add(hit);
-            used += (int)cost;
+            used += (int)tokens;
         }
 
         // GroupBy keeps first-appearance order, which is the rank order of each document's best passage.
