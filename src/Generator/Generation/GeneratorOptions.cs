@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using Rag.Generator.Kernels;
 using static TorchSharp.torch;
 
 namespace Rag.Generator.Generation;
@@ -49,6 +50,15 @@ public sealed partial class GeneratorOptions
     /// </summary>
     public int SegmentLength { get; set; } = 4096;
 
+    /// <summary>"auto" (Rag's CUDA kernels on CUDA when they load), "on" (fail with the reason if not) or "off".</summary>
+    public string Kernels { get; set; } = "auto";
+
+    /// <summary>NVRTC library file or folder, when it is not where TorchSharp-cuda-linux or PyTorch put it.</summary>
+    public string NvrtcPath { get; set; } = "";
+
+    /// <summary>Compiled kernel cache; empty = $XDG_CACHE_HOME/rag/kernels or ~/.cache/rag/kernels.</summary>
+    public string KernelCacheDirectory { get; set; } = "";
+
     /// <summary>Completion token limit when a request sets none, and the most a request may ask for.</summary>
     public int MaxTokens { get; set; } = 512;
 
@@ -90,6 +100,7 @@ public sealed partial class GeneratorOptions
         if (!DeviceName().IsMatch(Device ?? ""))
             yield return $"{SectionName}:Device '{Device}' must be 'auto', 'cpu', 'cuda' or 'cuda:N'.";
         if (!Dtypes.Contains(Dtype)) yield return $"{SectionName}:Dtype '{Dtype}' must be one of {string.Join(", ", Dtypes)}.";
+        if (Kernels is not ("auto" or "on" or "off")) yield return $"{SectionName}:Kernels '{Kernels}' must be \"auto\", \"on\" or \"off\".";
         if (ChunkLength is < 1 or > MaxChunkLength) yield return $"{SectionName}:ChunkLength {ChunkLength} must be between 1 and {MaxChunkLength}.";
         if (SegmentLength < 1) yield return $"{SectionName}:SegmentLength {SegmentLength} must be >= 1.";
         if (MaxTokens < 1) yield return $"{SectionName}:MaxTokens {MaxTokens} must be >= 1.";
@@ -120,6 +131,14 @@ public sealed partial class GeneratorOptions
     public ScalarType ResolveDtype() => Dtype.Trim().ToLowerInvariant() == "auto"
         ? (ResolveDevice().type == TorchSharp.DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32)
         : ParseDtype(Dtype);
+
+    public KernelsMode ResolveKernels() => Kernels.Trim().ToLowerInvariant() switch
+    {
+        "auto" => KernelsMode.Auto,
+        "on" => KernelsMode.On,
+        "off" => KernelsMode.Off,
+        _ => throw new ArgumentException($"{SectionName}:Kernels '{Kernels}' is not supported; use \"auto\", \"on\" or \"off\".", nameof(Kernels)),
+    };
 
     public static ScalarType ParseDtype(string dtype) => dtype.Trim().ToLowerInvariant() switch
     {
