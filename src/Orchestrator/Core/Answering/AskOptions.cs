@@ -24,14 +24,12 @@ public sealed class AskOptions
     public int PromptTokenBudget { get; set; } = 131_072;
 }
 
-/// <summary>Ask settings against each other and against the generator's prompt limit (run at start).</summary>
+/// <summary>The passage budget against the generator's prompt limit (run at start).</summary>
 public sealed class AskOptionsValidator(IOptions<GeneratorOptions> generator) : IValidateOptions<AskOptions>
 {
     public ValidateOptionsResult Validate(string? name, AskOptions options)
     {
         var problems = new List<string>();
-        if (options.DefaultK < 1 || options.DefaultK > options.MaxK) problems.Add($"{AskOptions.Section}:DefaultK {options.DefaultK} must be between 1 and Ask:MaxK ({options.MaxK}).");
-        if (options.MaxQuestionChars < 1) problems.Add($"{AskOptions.Section}:MaxQuestionChars {options.MaxQuestionChars} must be >= 1.");
         if (options.PromptTokenBudget < 1) problems.Add($"{AskOptions.Section}:PromptTokenBudget {options.PromptTokenBudget} must be >= 1.");
         int maxPrompt = generator.Value.MaxPromptTokens;
         if (options.PromptTokenBudget > maxPrompt)
