@@ -156,7 +156,8 @@ public static class ModelCommand
             Console.WriteLine($"parameters  {config.ParameterCount:N0}");
             foreach (var (device, dtype) in new[] { ("cpu", "fp32"), ("cuda", "bf16"), ("cuda", "fp16") })
             {
-                Console.WriteLine($"memory      {device,-4} {dtype}: {config.WeightBytes(GeneratorOptions.ParseDtype(dtype)) / 1e9:F2} GB of weights" +
+                long bytes = config.WeightBytes(GeneratorOptions.ParseDtype(dtype));
+                Console.WriteLine($"memory      {device,-4} {dtype}: {(bytes >= 1e9 ? $"{bytes / 1e9:F2} GB" : $"{bytes / 1e6:F1} MB")} of weights" +
                                   (device == "cpu" ? " resident" : " on the GPU"));
             }
             return Task.FromResult(CliErrors.Ok);

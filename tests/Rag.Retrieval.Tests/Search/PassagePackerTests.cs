@@ -21,6 +21,18 @@ public sealed class PassagePackerTests
     }
 
     [Fact]
+    public void A_cost_function_replaces_the_stored_token_counts()
+    {
+        SearchHit[] ranked = [Hit("a", 0, 1), Hit("b", 0, 1), Hit("c", 0, 1)];
+
+        // Counted another way (say, by the generator's tokenizer, header included) each costs 40, not 1.
+        var packed = PassagePacker.Pack(ranked, tokenBudget: 100, hit => 40);
+
+        Assert.Equal(["a#0", "b#0"], packed.Passages.Select(h => h.ChunkId));
+        Assert.Equal(80, packed.TokenCount);
+    }
+
+    [Fact]
     public void Groups_per_document_ordered_by_best_passage_with_passages_in_reading_order()
     {
         SearchHit[] ranked = [Hit("b", 7, 10), Hit("a", 2, 10), Hit("b", 1, 10), Hit("a", 0, 10), Hit("b", 4, 10)];
