@@ -6,12 +6,15 @@ using Rag.Generator.Hub;
 namespace Rag.Generator.Tests;
 
 /// <summary>
-/// A loopback server that serves files in the hub's URL layout ({repository}/resolve/main/{file}) with the headers
-/// the hub sends (Content-Length, Accept-Ranges, X-Linked-ETag = SHA-256), honours Range requests, and can be told
-/// to cut a transfer short or announce a wrong checksum.
+/// A loopback server that serves files in the hub's URL layout as the hub does: {repository}/resolve/main/{file}
+/// answers 302 with the file's SHA-256 in X-Linked-ETag and a Location on a storage path, which serves the bytes
+/// (Content-Length, Accept-Ranges, an ETag that is not a SHA-256) and honours Range requests. It can be told to cut
+/// a transfer short or to announce a wrong checksum.
 /// </summary>
 internal sealed class LocalHub : IDisposable
 {
+    private const string StoragePrefix = "/storage";
+
     private readonly HttpListener _listener = new();
     private readonly Dictionary<string, byte[]> _files = [];
     private readonly Task _loop;
@@ -53,16 +56,26 @@ internal sealed class LocalHub : IDisposable
     private void Respond(HttpListenerContext context)
     {
         var response = context.Response;
-        var range = context.Request.Headers["Range"];
-        lock (RangeHeaders) RangeHeaders.Add(range);
-        if (!_files.TryGetValue(Uri.UnescapeDataString(context.Request.Url!.AbsolutePath), out var content))
+        var path = Uri.UnescapeDataString(context.Request.Url!.AbsolutePath);
+        bool storage = path.StartsWith(StoragePrefix, StringComparison.Ordinal);
+        if (!_files.TryGetValue(storage ? path[StoragePrefix.Length..] : path, out var content))
         {
             response.StatusCode = 404;
             response.Close();
             return;
         }
+        if (!storage)
+        {
+            response.StatusCode = 302;
+            response.Headers["X-Linked-ETag"] = $"\"{AnnouncedSha256 ?? Convert.ToHexStringLower(SHA256.HashData(content))}\"";
+            response.RedirectLocation = StoragePrefix + context.Request.Url.AbsolutePath;
+            response.Close();
+            return;
+        }
+        var range = context.Request.Headers["Range"];
+        lock (RangeHeaders) RangeHeaders.Add(range);
         long start = range is { } r && r.StartsWith("bytes=", StringComparison.Ordinal) ? long.Parse(r[6..].TrimEnd('-')) : 0;
-        response.Headers["X-Linked-ETag"] = $"\"{AnnouncedSha256 ?? Convert.ToHexStringLower(SHA256.HashData(content))}\"";
+        response.Headers["ETag"] = "\"storage-etag\"";
         response.Headers["Accept-Ranges"] = "bytes";
         if (start > 0)
         {
@@ -102,6 +115,9 @@ public class ModelPullTests
     private static readonly byte[] Vocabulary = File.ReadAllBytes(TestData.Path("rwkv_vocab_v20230424.txt"));
     private const string Name = "rwkv7-g1-0.1b";
 
+    /// <summary>As `rag model pull` makes it: redirects are followed by the downloader, which reads the checksum on them.</summary>
+    private static HttpClient Http() => new(new SocketsHttpHandler { AllowAutoRedirect = false });
+
     private static (LocalHub Hub, ModelStore Store) Setup()
     {
         var hub = new LocalHub();
@@ -125,7 +141,7 @@ public class ModelPullTests
     {
         var (hub, store) = Setup();
         using var _ = hub;
-        using var http = new HttpClient();
+        using var http = Http();
         var progress = new Recorder();
 
         var path = await store.PullAsync(Name, new ModelDownloader(http), hub.Endpoint, progress);
@@ -147,7 +163,7 @@ public class ModelPullTests
     {
         var (hub, store) = Setup();
         using var _ = hub;
-        using var http = new HttpClient();
+        using var http = Http();
         hub.CutAfter = Model.Length / 3;
 
         var e = await Assert.ThrowsAsync<ModelDownloadException>(() => store.PullAsync(Name, new ModelDownloader(http), hub.Endpoint));
@@ -169,7 +185,7 @@ public class ModelPullTests
     {
         var (hub, store) = Setup();
         using var _ = hub;
-        using var http = new HttpClient();
+        using var http = Http();
         hub.AnnouncedSha256 = new string('0', 64);
 
         var e = await Assert.ThrowsAsync<ModelDownloadException>(() => store.PullAsync(Name, new ModelDownloader(http), hub.Endpoint));
@@ -185,7 +201,7 @@ public class ModelPullTests
         var (hub, store) = Setup();
         var endpoint = hub.Endpoint;
         hub.Dispose(); // nothing listens there any more
-        using var http = new HttpClient();
+        using var http = Http();
 
         var e = await Assert.ThrowsAsync<ModelDownloadException>(() => store.PullAsync(Name, new ModelDownloader(http), endpoint));
 

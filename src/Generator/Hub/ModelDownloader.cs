@@ -34,13 +34,12 @@ public sealed partial class ModelDownloader(HttpClient http)
         var name = Path.GetFileName(target);
         long offset = File.Exists(partial) ? new FileInfo(partial).Length : 0;
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
-        using var response = await SendAsync(request, url, cancellationToken);
+        var (response, announcedSha256) = await GetAsync(url, offset, cancellationToken);
+        using var _ = response;
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && offset > 0)
         {
             // The partial file already holds every byte; only the check and the rename are left.
-            await FinishAsync(partial, target, ExpectedSha256(response), url, cancellationToken);
+            await FinishAsync(partial, target, announcedSha256, url, cancellationToken);
             return true;
         }
         if (!response.IsSuccessStatusCode)
@@ -49,7 +48,7 @@ public sealed partial class ModelDownloader(HttpClient http)
         if (!resumed) offset = 0; // the server ignored the range: start over
         long? total = response.Content.Headers.ContentRange?.Length
                       ?? (response.Content.Headers.ContentLength is { } length ? offset + length : null);
-        var expectedSha256 = ExpectedSha256(response);
+        var expectedSha256 = announcedSha256;
 
         long done = offset;
         try
@@ -78,6 +77,25 @@ public sealed partial class ModelDownloader(HttpClient http)
                 $"The download of {name} ended after {done:N0} of {expectedLength:N0} bytes; run the same command again to resume.");
         await FinishAsync(partial, target, expectedSha256, url, cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// GET from <paramref name="offset"/>, following redirects here rather than in the handler: the hub announces an
+    /// LFS file's SHA-256 on its own redirect response (X-Linked-ETag), not on the storage host's final one.
+    /// </summary>
+    private async Task<(HttpResponseMessage Response, string? Sha256)> GetAsync(Uri url, long offset, CancellationToken cancellationToken)
+    {
+        string? sha256 = null;
+        for (int hop = 0; ; hop++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
+            var response = await SendAsync(request, url, cancellationToken);
+            sha256 ??= ExpectedSha256(response);
+            if ((int)response.StatusCode is < 300 or >= 400 || response.Headers.Location is null || hop == 10) return (response, sha256);
+            url = new Uri(url, response.Headers.Location);
+            response.Dispose();
+        }
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, Uri url, CancellationToken cancellationToken)

@@ -46,7 +46,8 @@ public static class ModelCommand
         {
             var options = Settings(parse, modelsDirectory);
             var store = new ModelStore(options.ModelsDirectory);
-            using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            // The downloader follows redirects itself, to read the checksum the hub puts on its redirect.
+            using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
             var progress = new ProgressBar(Console.Error);
             var path = await store.PullAsync(parse.GetValue(model)!, new ModelDownloader(http), new Uri(options.HubEndpoint), progress, ct);
             progress.End();
