@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Rag.Generator.Generation;
 using Rag.Orchestrator.Answering;
 using Rag.Orchestrator.Composition;
 
@@ -28,6 +30,9 @@ public static class AskCommand
         command.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
         {
             await using var services = RagServices.Build(parse.GetValue(RagCli.ConfigOption));
+            // Flags first: resolving the ask service loads the generator model, which takes a while.
+            GenerationLimits.CheckMaxTokens(parse.GetValue(maxTokens), services.GetRequiredService<IOptions<GeneratorOptions>>().Value.MaxTokens, "--max-tokens");
+            GenerationLimits.CheckTemperature(parse.GetValue(temperature), "--temperature");
             var ask = services.GetRequiredService<AskService>();
             var retriever = services.GetRequiredService<PassageRetriever>();
             var generation = new ChatOptions { MaxOutputTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) };

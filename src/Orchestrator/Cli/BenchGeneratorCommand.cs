@@ -37,12 +37,7 @@ public static class BenchGeneratorCommand
             var shapeName = parse.GetValue(shape)!;
             if (!Rwkv7Config.Published.TryGetValue(shapeName, out var config))
                 throw new RagInputException($"Unknown --shape '{shapeName}'; expected one of {string.Join(", ", Rwkv7Config.Published.Keys)}.");
-            var loadOptions = new ModelLoadOptions
-            {
-                Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!,
-                ChunkLength = parse.GetValue(chunk), SegmentLength = parse.GetValue(segment),
-            };
-            loadOptions.Validate();
+            var loadOptions = ModelFlags.LoadOptions(parse.GetValue(device)!, parse.GetValue(dtype)!, parse.GetValue(chunk), parse.GetValue(segment));
             var settings = new GeneratorBenchmarkSettings(
                 CliOptions.PositiveIntList(parse.GetValue(passages)!, "--passages"), parse.GetValue(passageTokens), parse.GetValue(repeats),
                 DecodeBatches: CliOptions.PositiveIntList(parse.GetValue(decodeBatches)!, "--decode-batches"));

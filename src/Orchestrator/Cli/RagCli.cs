@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace Rag.Orchestrator.Cli;
 
@@ -11,6 +12,21 @@ public static class RagCli
         Description = "Extra JSON settings file (layered over appsettings.json; environment variables still win).",
         Recursive = true,
     };
+
+    /// <summary>
+    /// Parses and runs a command line. A syntax error (unknown option, a value of the wrong kind) is bad input:
+    /// one line on stderr and exit 2, as for every other bad input, instead of the whole help.
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args)
+    {
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count == 0)
+            return await parse.InvokeAsync();
+        // "Required command was not provided" comes with the more telling error, if any (an unknown command's name).
+        var error = parse.Errors.OrderBy(e => e.SymbolResult is CommandResult && e.Message.StartsWith("Required command", StringComparison.Ordinal)).First();
+        await Console.Error.WriteLineAsync($"error: {ParseErrors.Describe(error)} (rag --help lists the commands and options)");
+        return CliErrors.BadInput;
+    }
 
     public static RootCommand Build()
     {
