@@ -80,8 +80,8 @@ public sealed class IngestPipeline(
         try
         {
             DocumentInfo? stored = await store.FindBySourceAsync(document.Source, cancellationToken);
-            if (stored?.ContentHash == document.ContentHash)
-                return new FileResult(document.Source, UpsertOutcome.Unchanged, null, 0, document.ByteCount);
+            if (stored is not null && stored.ContentHash == document.ContentHash)
+                return new FileResult(document.Source, await KeepOrRetagAsync(stored, tags, cancellationToken), null, 0, document.ByteCount);
 
             var (outcome, chunks) = await ChunkEmbedAndStoreAsync(document.Source, document.ContentHash, document.Title, document.Text, tags, cancellationToken);
             return new FileResult(document.Source, outcome, null, chunks, document.ByteCount);
@@ -107,8 +107,21 @@ public sealed class IngestPipeline(
         if (text.Contains('\0')) throw new ArgumentException($"Document '{source}' contains NUL characters.", nameof(text));
         string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
         DocumentInfo? stored = await store.FindBySourceAsync(source, cancellationToken);
-        if (stored?.ContentHash == hash) return UpsertOutcome.Unchanged;
+        if (stored is not null && stored.ContentHash == hash) return await KeepOrRetagAsync(stored, tags ?? [], cancellationToken);
         return (await ChunkEmbedAndStoreAsync(source, hash, title, text, tags ?? [], cancellationToken)).Outcome;
+    }
+
+    /// <summary>
+    /// Unchanged content needs no chunking or embedding, but the tags of this run replace the stored ones, as they
+    /// would for changed content; a document whose tags changed counts as replaced.
+    /// </summary>
+    private async Task<UpsertOutcome> KeepOrRetagAsync(DocumentInfo stored, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        if (stored.Tags.ToHashSet(StringComparer.Ordinal).SetEquals(tags))
+            return UpsertOutcome.Unchanged;
+        await store.UpdateTagsAsync(stored.Id, tags, cancellationToken);
+        logger.LogDebug("Tags of unchanged {Source} updated", stored.Source);
+        return UpsertOutcome.Replaced;
     }
 
     private async Task<(UpsertOutcome Outcome, int Chunks)> ChunkEmbedAndStoreAsync(string source, string contentHash, string? title, string text,

@@ -40,6 +40,11 @@ public static class AskCommand
             var context = await ask.PrepareAsync(request, ct);
             Console.WriteLine($"retrieval: {CliOptions.Describe(context.Mode, retriever.HasEmbedder)}; {context.Passages.Count} passages");
             Console.WriteLine();
+            if (AskService.FoundNothing(context))
+            {
+                Console.WriteLine(AskService.NothingFoundAnswer);
+                return CliErrors.Ok;
+            }
             if (!ask.HasGenerator)
             {
                 Console.WriteLine(AskService.NoModelNotice);

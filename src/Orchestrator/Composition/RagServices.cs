@@ -9,6 +9,7 @@ using Rag.Generator.Model;
 using Rag.Ingest;
 using Rag.Ingest.Jobs;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Uploads;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embedded;
 using Rag.Retrieval.Embeddings;
@@ -66,6 +67,7 @@ public static class RagServices
                     sp.GetService<ILogger<RwkvChatClient>>());
             });
         }
+        services.AddSingleton(sp => new UploadFolder(UploadsDirectory(configuration), sp.GetRequiredService<IDocumentStore>()));
         services.AddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IDocumentStore>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
         services.AddSingleton(sp => new AskService(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<IOptions<AskOptions>>(),
             sp.GetRequiredService<ILogger<AskService>>(), sp.GetService<IChatClient>()));

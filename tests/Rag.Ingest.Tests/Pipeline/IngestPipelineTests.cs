@@ -55,6 +55,24 @@ public sealed class IngestPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task UnchangedFile_WithNewTags_HasItsTagsUpdated_WithoutRechunking()
+    {
+        string file = _folder.Write("tagged.txt", "Tagged text.");
+        await CreatePipeline().IngestAsync([_folder.Path], ["draft"]);
+
+        IngestSummary retagged = await CreatePipeline().IngestAsync([_folder.Path], ["published", "kb"]);
+        IngestSummary again = await CreatePipeline().IngestAsync([_folder.Path], ["kb", "published"]);
+
+        Assert.Equal([file], retagged.Replaced);
+        Assert.Equal(0, retagged.Chunks);
+        Assert.Single(_store.Upserts);
+        DocumentInfo stored = (await _store.FindBySourceAsync(file))!;
+        Assert.Equal(["published", "kb"], stored.Tags);
+        Assert.Equal([file], again.Unchanged);
+        Assert.Single(_store.TagUpdates);
+    }
+
+    [Fact]
     public async Task Failures_AreReported_WhileTheRestOfTheBatchIsStored()
     {
         string good = _folder.Write("1-good.txt", "Good text.");
