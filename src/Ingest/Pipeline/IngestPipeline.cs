@@ -74,6 +74,8 @@ public sealed class IngestPipeline(
     private async Task<FileResult> LoadChunkAndStoreAsync(string path, IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
         LoadResult load = await loaders.LoadAsync(path, cancellationToken);
+        if (load.IsEmpty)
+            return FileResult.Failed(load.Failure!) with { Skipped = true };
         if (load.Document is not { } document)
             return FileResult.Failed(load.Failure!);
 
@@ -153,9 +155,12 @@ public sealed class IngestPipeline(
         return vectors;
     }
 
-    /// <param name="Outcome">Null when the file failed.</param>
+    /// <param name="Outcome">Null when the file failed or was skipped.</param>
     private sealed record FileResult(string Source, UpsertOutcome? Outcome, IngestFailure? Failure, int Chunks, long Bytes)
     {
+        /// <summary>The file was empty: <see cref="Failure"/> says why it was skipped; it did not fail.</summary>
+        public bool Skipped { get; init; }
+
         public static FileResult Failed(IngestFailure failure) => new(failure.Path, null, failure, 0, 0);
     }
 
@@ -163,7 +168,7 @@ public sealed class IngestPipeline(
     private sealed class RunTally
     {
         private readonly List<string> _added = [], _unchanged = [], _replaced = [], _skipped = [];
-        private readonly List<IngestFailure> _failed = [];
+        private readonly List<IngestFailure> _failed = [], _empty = [];
 
         public int Chunks { get; private set; }
 
@@ -175,6 +180,10 @@ public sealed class IngestPipeline(
             Bytes += result.Bytes;
             switch (result.Outcome)
             {
+                case null when result.Skipped:
+                    _empty.Add(result.Failure!);
+                    IngestLog.Skipped(logger, result.Source, result.Failure!.Reason);
+                    return;
                 case null:
                     Fail(result.Failure!, logger);
                     return;
@@ -205,6 +214,6 @@ public sealed class IngestPipeline(
             IngestLog.SkippedUnknown(logger, path);
         }
 
-        public IngestSummary ToSummary(TimeSpan elapsed) => new(_added, _unchanged, _replaced, _skipped, _failed, Chunks, Bytes, elapsed);
+        public IngestSummary ToSummary(TimeSpan elapsed) => new(_added, _unchanged, _replaced, _skipped, _empty, _failed, Chunks, Bytes, elapsed);
     }
 }

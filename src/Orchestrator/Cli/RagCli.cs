@@ -34,6 +34,7 @@ public static class RagCli
         root.Options.Add(ConfigOption);
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
+        root.Subcommands.Add(JobsCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(AskCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());

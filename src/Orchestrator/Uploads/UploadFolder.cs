@@ -5,8 +5,8 @@ namespace Rag.Orchestrator.Uploads;
 
 /// <summary>
 /// Uploaded files under &lt;Store:DataDirectory&gt;/uploads, one folder per content (named by its SHA-256): the same
-/// bytes uploaded again, under any name, resolve to the file already saved, hence to the same document source, which
-/// ingestion then finds unchanged. Deleting a document that came from an upload deletes the file too.
+/// bytes uploaded again, under any name of the same type, resolve to the file already saved, hence to the same document
+/// source, which ingestion then finds unchanged. Deleting a document that came from an upload deletes the file too.
 /// </summary>
 public sealed class UploadFolder(string root, IDocumentStore store)
 {
@@ -34,17 +34,17 @@ public sealed class UploadFolder(string root, IDocumentStore store)
             }
 
             var folder = Directory.CreateDirectory(Path.Combine(Root, Convert.ToHexStringLower(hash.GetHashAndReset())));
-            if (folder.EnumerateFiles().FirstOrDefault() is { } existing)
-                return (existing.FullName, false);
+            if (SavedAs(folder, fileName) is { } existing)
+                return (existing, false);
             var path = Path.Combine(folder.FullName, fileName);
             try
             {
                 File.Move(temporary, path);
                 return (path, true);
             }
-            catch (IOException) when (folder.EnumerateFiles().FirstOrDefault() is { } raced)
+            catch (IOException) when (SavedAs(folder, fileName) is { } raced)
             {
-                return (raced.FullName, false); // the same content arrived concurrently and was saved first
+                return (raced, false); // the same content arrived concurrently and was saved first
             }
         }
         finally
@@ -52,6 +52,13 @@ public sealed class UploadFolder(string root, IDocumentStore store)
             File.Delete(temporary);
         }
     }
+
+    /// <summary>
+    /// The file already saved with this content and the same extension: the extension picks the loader, so the same
+    /// bytes as .txt and as .md are two documents, while a.txt and b.txt with the same bytes are one.
+    /// </summary>
+    private static string? SavedAs(DirectoryInfo folder, string fileName) =>
+        folder.EnumerateFiles().FirstOrDefault(f => string.Equals(f.Extension, Path.GetExtension(fileName), StringComparison.OrdinalIgnoreCase))?.FullName;
 
     /// <summary>Removes a file this folder saved (and its content folder), e.g. when its upload is not enqueued.</summary>
     public void Remove(string path)
