@@ -42,6 +42,7 @@ public static class RagCli
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(StoreCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(HealthCommand.Create());
         return root;
     }
 }
