@@ -6,12 +6,14 @@ using Rag.Orchestrator.Answering;
 namespace Rag.Orchestrator.Cli;
 
 /// <summary>
-/// --device, --dtype, --chunk-length and --segment-length of the model commands, checked before a checkpoint is
+/// --device, --dtype, --chunk-length, --kernels and --segment-length of the model commands, checked before a checkpoint is
 /// read or a model built, each error naming the flag (the loader's own messages name its properties instead).
 /// </summary>
 internal static partial class ModelFlags
 {
-    public static ModelLoadOptions LoadOptions(string device, string dtype, int chunkLength, int? segmentLength = null)
+    private static readonly string[] KernelModes = ["auto", "on", "off"];
+
+    public static ModelLoadOptions LoadOptions(string device, string dtype, int chunkLength, string kernels, int? segmentLength = null)
     {
         if (!DeviceName().IsMatch(device))
             throw new RagInputException($"--device '{device}' is not supported; use cpu, cuda or cuda:N.");
@@ -19,9 +21,11 @@ internal static partial class ModelFlags
             throw new RagInputException($"--dtype '{dtype}' is not supported; use one of {string.Join(", ", GeneratorOptions.Dtypes)}.");
         if (chunkLength < 1 || chunkLength > ModelLoadOptions.MaxChunkLength)
             throw new RagInputException($"--chunk-length must be between 1 and {ModelLoadOptions.MaxChunkLength}; got {chunkLength}.");
+        if (!KernelModes.Contains(kernels))
+            throw new RagInputException($"--kernels '{kernels}' is not supported; use {string.Join(", ", KernelModes)}.");
         if (segmentLength < 1)
             throw new RagInputException($"--segment-length must be at least 1; got {segmentLength}.");
-        var options = new ModelLoadOptions { Device = device, Dtype = dtype, ChunkLength = chunkLength };
+        var options = new ModelLoadOptions { Device = device, Dtype = dtype, ChunkLength = chunkLength, Kernels = kernels };
         if (segmentLength is { } segment) options.SegmentLength = segment;
         return options;
     }

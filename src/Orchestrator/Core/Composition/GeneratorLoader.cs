@@ -21,6 +21,7 @@ internal static class GeneratorLoader
         return Rwkv7Model.Load(options.ModelPath, new ModelLoadOptions
         {
             Device = options.Device, Dtype = options.Dtype, ChunkLength = options.ChunkLength, SegmentLength = options.SegmentLength,
+            Kernels = options.Kernels, NvrtcPath = options.NvrtcPath, KernelCacheDirectory = options.KernelCacheDirectory,
         });
     }
 
