@@ -50,7 +50,7 @@ public sealed class ModelStore(string directory)
         if (PublishedModels.ByName.TryGetValue(modelPath, out var published)) candidates.Insert(0, Path.Combine(Directory, published.File));
         return candidates.FirstOrDefault(File.Exists)
                ?? throw new FileNotFoundException(
-                   $"{GeneratorOptions.SectionName}:ModelPath '{modelPath}' is neither a checkpoint file nor a model in {Directory}; " +
+                   $"{GeneratorOptions.SectionName}:ModelPath '{modelPath}' does not exist (neither a checkpoint file nor a model in {Directory}); " +
                    (published is null ? "give a file path, or " : "") + $"run `rag model pull {modelPath}` (see `rag model list`).");
     }
 

@@ -7,10 +7,10 @@ using Rag.Generator.Chat;
 using Rag.Generator.Generation;
 using Rag.Generator.Hub;
 using Rag.Generator.Model;
-using Rag.Generator.Tokenization;
 using Rag.Ingest;
 using Rag.Ingest.Jobs;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Uploads;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embedded;
 using Rag.Retrieval.Embeddings;
@@ -61,15 +61,16 @@ public static class RagServices
         services.AddSingleton<IValidateOptions<GeneratorOptions>, GeneratorOptionsValidator>();
         if (!string.IsNullOrWhiteSpace(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))
         {
-            services.AddSingleton<ILanguageModel>(sp => LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
+            services.AddSingleton<ILanguageModel>(sp => GeneratorLoader.LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
             services.AddSingleton<IChatClient>(sp =>
             {
                 var options = sp.GetRequiredService<IOptions<GeneratorOptions>>().Value;
-                var vocabulary = new ModelStore(options.ModelsDirectory).ResolveVocabulary(options.VocabPath);
-                return new RwkvChatClient(sp.GetRequiredService<ILanguageModel>(), WorldTokenizer.Load(vocabulary), options,
+                var model = sp.GetRequiredService<ILanguageModel>();
+                return new RwkvChatClient(model, GeneratorLoader.LoadVocabulary(options, model.VocabSize), options,
                     sp.GetService<ILogger<RwkvChatClient>>());
             });
         }
+        services.AddSingleton(sp => new UploadFolder(UploadsDirectory(configuration), sp.GetRequiredService<IDocumentStore>()));
         services.AddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IDocumentStore>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
         services.AddSingleton(sp => new AskService(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<IOptions<AskOptions>>(),
             sp.GetRequiredService<ILogger<AskService>>(), sp.GetService<IChatClient>()));
@@ -92,8 +93,4 @@ public static class RagServices
         Directory.CreateDirectory(uploads);
         options.Roots = [.. options.Roots, uploads];
     }
-
-    /// <summary>Generator:ModelPath may be a file or the name of a pulled model (see `rag model list`).</summary>
-    private static Rwkv7Model LoadModel(GeneratorOptions options) =>
-        Rwkv7Model.Load(new ModelStore(options.ModelsDirectory).ResolveModel(options.ModelPath), options);
 }
