@@ -19,7 +19,7 @@ public sealed class CliBadInputTests : IDisposable
     [InlineData("model info --model {text}", "supported checkpoint formats are .pth and .safetensors")]
     [InlineData("model info --model {random}", "random.pth: is not a PyTorch .pth file")]
     [InlineData("model check --model {model} --expected /nonexistent.safetensors", "--expected '/nonexistent.safetensors' does not exist")]
-    [InlineData("model check --model {model} --expected {text} --dtype int8", "--dtype 'int8' is not supported; use one of fp32, fp16, bf16")]
+    [InlineData("model check --model {model} --expected {text} --dtype int8", "--dtype 'int8' is not supported; use one of auto, fp32, fp16, bf16")]
     [InlineData("model check --model {model} --expected {text} --chunk-length 0", "--chunk-length must be between 1 and 64; got 0")]
     [InlineData("model check --model {model} --expected {text} --kernels maybe", "--kernels 'maybe' is not supported; use auto, on, off")]
     [InlineData("bench generator --shape tiny --dtype int8", "--dtype 'int8' is not supported")]
