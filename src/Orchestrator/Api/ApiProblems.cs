@@ -42,6 +42,9 @@ public static class ApiProblems
 public sealed class ApiRequestException(int status, string message) : Exception(message)
 {
     public int Status { get; } = status;
+
+    /// <summary>The request field at fault, when one is (OpenAI's error "param").</summary>
+    public string? Param { get; init; }
 }
 
 /// <summary>
@@ -74,11 +77,9 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested) return true;
 
         context.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = ReasonPhrase(status), Detail = detail },
-        });
+        var problem = new ProblemDetails { Status = status, Title = ReasonPhrase(status), Detail = detail };
+        if (exception is ApiRequestException { Param: { } param }) problem.Extensions[OpenAi.OpenAiErrors.ParamExtension] = param;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
     }
 
     private static bool IsOutOfMemory(Exception exception) =>
