@@ -16,7 +16,7 @@ public static class AskEndpoints
             .RequireAuthorization(ApiPolicies.Read)
             .Accepts<AskApiRequest>("application/json")
             .Produces<AskApiResponse>()
-            .ProducesServerSentEvents("With stream: true, 'token' events (data {text}) then one 'done' event (data: citations, mode, notice, finish_reason).",
+            .ProducesServerSentEvents("The answer; with stream: true, server-sent 'token' events (data {text}), then one 'done' event (citations, mode, notice, finish_reason).",
                 typeof(AskStreamToken), typeof(AskStreamEnd))
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)

@@ -22,7 +22,7 @@ public static class ChatCompletionsEndpoints
             .RequireAuthorization(ApiPolicies.Read)
             .Accepts<ChatCompletionRequest>("application/json")
             .Produces<ChatCompletion>()
-            .ProducesServerSentEvents("With stream: true, each event's data is a chat.completion.chunk; the last event's data is [DONE].", typeof(ChatCompletionChunk))
+            .ProducesServerSentEvents("A chat.completion; with stream: true, server-sent events whose data is a chat.completion.chunk, the last one's [DONE].", typeof(ChatCompletionChunk))
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)

@@ -28,10 +28,12 @@ public static class DocumentsEndpoints
             .WithSummary("Upload files (multipart, with an optional 'tags' field) or JSON texts; ingestion runs as a job.");
         documents.MapGet("", ListAsync).RequireAuthorization(ApiPolicies.Read).ProducesProblem(StatusCodes.Status400BadRequest)
             .WithSummary("List documents (paged).");
-        documents.MapGet("/{id}", GetAsync).RequireAuthorization(ApiPolicies.Read).WithSummary("One document, with its chunk count.");
-        documents.MapGet("/{id}/chunks/{ordinal:int}", GetChunkAsync).RequireAuthorization(ApiPolicies.Read)
+        documents.MapGet("/{id}", GetAsync).RequireAuthorization(ApiPolicies.Read).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("One document, with its chunk count.");
+        documents.MapGet("/{id}/chunks/{ordinal:int}", GetChunkAsync).RequireAuthorization(ApiPolicies.Read).ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("One passage of a document by its ordinal (source#ordinal in citations).");
-        documents.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Write).WithSummary("Delete a document and its chunks.");
+        documents.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Write).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Delete a document and its chunks.");
 
         routes.MapGet("/v1/jobs/{id}", GetJobAsync).RequireAuthorization(ApiPolicies.Read).WithTags("Documents")
             .Produces<IngestJobInfo>().ProducesProblem(StatusCodes.Status404NotFound)

@@ -66,6 +66,8 @@ public static class ApiDocument
         foreach (var (status, response) in operation.Responses)
         {
             if (!int.TryParse(status, out int code) || code < 400 || response is not OpenApiResponse concrete) continue;
+            // A route's own error body (e.g. /readyz's 503 readiness) stays; problems take the shape the writer gives them.
+            if (concrete.Content is { Count: > 0 } content && !content.ContainsKey("application/problem+json")) continue;
             concrete.Content = new Dictionary<string, OpenApiMediaType> { [mediaType] = new() { Schema = schema } };
             if (string.IsNullOrEmpty(concrete.Description) || concrete.Description == Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(code))
                 concrete.Description = openAi ? $"{Reason(code)}: an OpenAI error body whose message says why." : $"{Reason(code)}: a problem detail that says why.";

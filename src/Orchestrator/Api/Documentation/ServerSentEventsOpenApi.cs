@@ -7,7 +7,7 @@ public static class ServerSentEventsOpenApi
 {
     /// <summary>
     /// Declares a text/event-stream 200 response beside the JSON one (ApiExplorer keeps one type per status):
-    /// its schema is that of each event's data (one of <paramref name="events"/>).
+    /// its schema is that of each event's data (one of <paramref name="events"/>); <paramref name="description"/> describes both.
     /// </summary>
     public static RouteHandlerBuilder ProducesServerSentEvents(this RouteHandlerBuilder builder, string description, params Type[] events) =>
         builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
@@ -20,6 +20,6 @@ public static class ServerSentEventsOpenApi
                 operation.Responses["200"] = ok = new OpenApiResponse { Description = "OK" };
             ok.Content ??= new Dictionary<string, OpenApiMediaType>();
             ok.Content["text/event-stream"] = new OpenApiMediaType { Schema = schema };
-            ok.Description = $"{ok.Description} {description}".Trim();
+            ok.Description = description;
         });
 }
