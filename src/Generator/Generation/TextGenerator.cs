@@ -64,7 +64,7 @@ public sealed class TextGenerator
         using var activity = ActivitySource.StartActivity("generate");
         activity?.SetTag("gen_ai.usage.input_tokens", promptIds.Length);
         using var state = _model.CreateState(batch: 1);
-        using var sampler = new Sampler(sampling);
+        var sampler = new Sampler(sampling);
         var decoder = _tokenizer.CreateStreamingDecoder();
         var stops = new StopSequenceFilter(sampling.StopSequences);
         var tokenCounts = new Dictionary<int, int>();

@@ -96,6 +96,7 @@ public static class RagServices
         return Rwkv7Model.Load(options.ModelPath, new ModelLoadOptions
         {
             Device = options.Device, Dtype = options.Dtype, ChunkLength = options.ChunkLength, SegmentLength = options.SegmentLength,
+            Kernels = options.Kernels, NvrtcPath = options.NvrtcPath, KernelCacheDirectory = options.KernelCacheDirectory,
         });
     }
 }
