@@ -74,7 +74,14 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         };
         if (status >= 500) logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         else logger.LogDebug("Request {Method} {Path} refused with {Status}: {Detail}", context.Request.Method, context.Request.Path, status, detail);
-        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested) return true;
+        if (context.RequestAborted.IsCancellationRequested) return true;
+        if (context.Response.HasStarted)
+        {
+            // A stream has sent its 200 already; OpenAI clients take an error event as the stream's failure.
+            if (OpenAi.OpenAiErrors.Covers(context.Request.Path) && context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.Ordinal) == true)
+                await OpenAi.OpenAiErrors.WriteEventAsync(context, status, detail);
+            return true;
+        }
 
         context.Response.StatusCode = status;
         var problem = new ProblemDetails { Status = status, Title = ReasonPhrase(status), Detail = detail };

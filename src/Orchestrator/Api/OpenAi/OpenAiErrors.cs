@@ -63,6 +63,14 @@ public static class OpenAiErrors
         return context.Response.WriteAsJsonAsync(new OpenAiErrorResponse(error), ApiJson.Options(context), contentType: "application/json; charset=utf-8");
     }
 
+    /// <summary>An error as a server-sent event (<c>data: {"error": ...}</c>), for a stream that has already begun.</summary>
+    public static async Task WriteEventAsync(HttpContext context, int status, string message)
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(new OpenAiErrorResponse(Describe(status, message)), ApiJson.Options(context));
+        await context.Response.WriteAsync($"data: {json}\n\n");
+        await context.Response.Body.FlushAsync();
+    }
+
     private sealed class ErrorResult(int status, OpenAiError error, TimeSpan? retryAfter) : IResult, IStatusCodeHttpResult
     {
         public int? StatusCode => status;
