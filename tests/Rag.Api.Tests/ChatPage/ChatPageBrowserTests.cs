@@ -16,12 +16,25 @@ public class ChatPageBrowserTests
     private const string Question = "What hydration should a beginner use for sourdough dough?";
 
     [SkippableFact]
+    public async Task Without_keys_or_a_generator_the_page_hides_the_key_field_and_says_no_model_is_loaded()
+    {
+        var chromium = Chromium();
+        await using var host = await ApiTestHost.StartAsync(listen: true);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(host.Address!.ToString());
+
+        await Assertions.Expect(page.Locator("#model")).ToHaveTextAsync("no generator model loaded (see /readyz)");
+        await Assertions.Expect(page.Locator("#api-key")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#passage")).ToBeHiddenAsync();
+    }
+
+    [SkippableFact]
     public async Task Asking_on_the_page_streams_the_answer_opens_a_citation_filters_by_tag_and_sends_the_conversation()
     {
-        var chromium = Environment.GetEnvironmentVariable("RAG_CHROMIUM") is { Length: > 0 } configured ? configured
-            : ExternalTools.Find("chromium", "chromium-browser", "google-chrome");
-        Skip.If(chromium is null, "No Chromium found (set RAG_CHROMIUM, or Debian: apt-get install chromium); the chat page's browser test needs one.");
-
+        var chromium = Chromium();
         var settings = ApiTestHost.TinyGenerator(maxTokens: 16);
         settings["Api:Keys:0:Key"] = Key;
         settings["Api:Keys:0:Name"] = "browser";
@@ -77,6 +90,14 @@ public class ChatPageBrowserTests
         var followUp = page.Locator("li.assistant").Nth(1);
         await Assertions.Expect(followUp.Locator(".sources")).ToBeVisibleAsync();
         Assert.All(await followUp.Locator(".sources .cite").AllTextContentsAsync(), text => Assert.Contains("kitchen/proofing.txt", text));
+    }
+
+    private static string Chromium()
+    {
+        var chromium = Environment.GetEnvironmentVariable("RAG_CHROMIUM") is { Length: > 0 } configured ? configured
+            : ExternalTools.Find("chromium", "chromium-browser", "google-chrome");
+        Skip.If(chromium is null, "No Chromium found (set RAG_CHROMIUM, or Debian: apt-get install chromium); the chat page's browser tests need one.");
+        return chromium!;
     }
 
     private static async Task AskAsync(IPage page, string question)
