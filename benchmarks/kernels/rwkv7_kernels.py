@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SOURCE = os.path.join(ROOT, "src", "Generator", "Kernels", "rwkv7.cu")
 SHAPES = {  # n_layer, C, V, ranks (decay, a, v, gate)
     "0.1b": (12, 768, 65536, (64, 64, 32, 128)),
-    "0.4b": (24, 1024, 65536, (64, 64, 32, 128)),
+    "0.4b": (24, 1024, 65536, (64, 64, 64, 128)),
     "1.5b": (24, 2048, 65536, (96, 96, 64, 256)),
     "2.9b": (32, 2560, 65536, (96, 96, 64, 320)),
 }
@@ -105,7 +105,7 @@ def gemv_jobs(jobs, B):
     args = GemvArgs(); args.count = len(jobs); args.B = B
     for i, (w, x, y, bias, act, acc) in enumerate(jobs):
         args.job[i] = GemvJob(ptr(w), ptr(x), ptr(y), ptr(bias), w.shape[0], w.shape[1], ACT[act], int(acc))
-    warps = sum((w.shape[0] + 3) // 4 for w, *_ in jobs)
+    warps = sum(w.shape[0] for w, *_ in jobs)  # rwkv7.cu: ROWS_PER_WARP = 1
     return args, (warps + 7) // 8
 
 def act_ref(z, act):

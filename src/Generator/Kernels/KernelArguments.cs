@@ -51,7 +51,7 @@ internal struct GemvArgs
 {
     public const int MaxJobs = 8;
     public const int WarpsPerBlock = 8;  // 256 threads
-    public const int RowsPerWarp = 4;
+    public const int RowsPerWarp = 1;  // rwkv7.cu: ROWS_PER_WARP
 
     public GemvJobs Jobs;
     public int Count, B;
