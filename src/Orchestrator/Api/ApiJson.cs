@@ -37,7 +37,7 @@ public static class ApiJson
         }
         catch (JsonException e)
         {
-            throw new ApiRequestException(StatusCodes.Status400BadRequest, Describe(e)) { Param = Field(e.Path) };
+            throw new ApiRequestException(StatusCodes.Status400BadRequest, Describe(e)) { Field = Field(e.Path) };
         }
     }
 

@@ -44,7 +44,7 @@ public sealed class ApiRequestException(int status, string message) : Exception(
     public int Status { get; } = status;
 
     /// <summary>The request field at fault, when one is (OpenAI's error "param").</summary>
-    public string? Param { get; init; }
+    public string? Field { get; init; }
 }
 
 /// <summary>
@@ -85,7 +85,8 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
 
         context.Response.StatusCode = status;
         var problem = new ProblemDetails { Status = status, Title = ReasonPhrase(status), Detail = detail };
-        if (exception is ApiRequestException { Param: { } param }) problem.Extensions[OpenAi.OpenAiErrors.ParamExtension] = param;
+        if (((exception as ApiRequestException)?.Field ?? (exception as RagInputException)?.Field) is { } field)
+            problem.Extensions[OpenAi.OpenAiErrors.ParamExtension] = field;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
     }
 

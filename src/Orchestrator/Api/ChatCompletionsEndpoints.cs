@@ -143,7 +143,7 @@ public static class ChatCompletionsEndpoints
         };
     }
 
-    private static ApiRequestException Invalid(string param, string message) => new(StatusCodes.Status400BadRequest, message) { Param = param };
+    private static RagInputException Invalid(string field, string message) => new(message) { Field = field };
 
     private static string FinishReason(ChatFinishReason? reason) => reason == ChatFinishReason.Length ? "length" : "stop";
 
