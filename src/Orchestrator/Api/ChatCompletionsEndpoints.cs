@@ -124,12 +124,9 @@ public static class ChatCompletionsEndpoints
     private static ChatOptions ToChatOptions(ChatCompletionRequest request, int maxTokensLimit)
     {
         var (field, maxTokens) = request.MaxCompletionTokens is { } completion ? ("max_completion_tokens", (int?)completion) : ("max_tokens", request.MaxTokens);
-        if (maxTokens is { } max && (max < 1 || max > maxTokensLimit))
-            throw Invalid(field, $"{field} must be between 1 and {maxTokensLimit} (Generator:MaxTokens); got {max}.");
-        if (request.Temperature is { } t && !(t >= 0 && t <= 2))
-            throw Invalid("temperature", $"temperature must be between 0 and 2; got {t}.");
-        if (request.TopP is { } p && !(p > 0 && p <= 1))
-            throw Invalid("top_p", $"top_p must be in (0, 1]; got {p}.");
+        GenerationLimits.CheckMaxTokens(maxTokens, maxTokensLimit, field);
+        GenerationLimits.CheckTemperature(request.Temperature, "temperature");
+        GenerationLimits.CheckTopP(request.TopP, "top_p");
         var stop = request.Stop ?? [];
         if (stop.Count > MaxStopSequences) throw Invalid("stop", $"stop has {stop.Count} sequences; the limit is {MaxStopSequences}.");
         if (stop.Any(string.IsNullOrEmpty)) throw Invalid("stop", "stop contains an empty sequence.");
