@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rag.Generator.Generation;
 using Rag.Generator.Model;
+using Rag.Generator.Serving;
 using Rag.Generator.Tokenization;
 
 namespace Rag.Generator.Chat;
@@ -14,8 +15,10 @@ namespace Rag.Generator.Chat;
 /// ends the text, meets a requested stop sequence or reaches the token limit.
 /// </summary>
 /// <remarks>
-/// Every request prefills its own model state, so requests are independent; model calls are serialised by
-/// <see cref="TextGenerator"/>. The client does not own the model: disposing the client leaves it alive.
+/// Requests run through the model's <see cref="Serving.GenerationScheduler"/>: batched with every other request on
+/// the model, and resumed from the state the previous turn of a conversation ended in when it is still kept (the
+/// usage's cached input tokens say how many prompt tokens that saved). The client does not own the model:
+/// disposing the client leaves it alive.
 /// </remarks>
 public sealed class RwkvChatClient : IChatClient
 {
@@ -24,10 +27,16 @@ public sealed class RwkvChatClient : IChatClient
     private readonly ChatClientMetadata _metadata;
     private readonly ILogger _logger;
 
+    /// <summary>A client on the model's shared scheduler (created with <paramref name="options"/> by its first user).</summary>
     public RwkvChatClient(ILanguageModel model, WorldTokenizer tokenizer, GeneratorOptions? options = null, ILogger<RwkvChatClient>? logger = null)
+        : this(GenerationScheduler.For(model, tokenizer, options ?? new GeneratorOptions()), logger)
     {
-        _options = options ?? new GeneratorOptions();
-        _generator = new TextGenerator(model, tokenizer, _options);
+    }
+
+    public RwkvChatClient(GenerationScheduler scheduler, ILogger<RwkvChatClient>? logger = null)
+    {
+        _options = scheduler.Options;
+        _generator = new TextGenerator(scheduler);
         _logger = logger ?? NullLogger<RwkvChatClient>.Instance;
         var modelId = string.IsNullOrEmpty(_options.ModelPath) ? "rwkv7" : Path.GetFileNameWithoutExtension(_options.ModelPath);
         _metadata = new ChatClientMetadata("rwkv", providerUri: null, defaultModelId: modelId);
@@ -58,6 +67,7 @@ public sealed class RwkvChatClient : IChatClient
         var usage = new UsageDetails
         {
             InputTokenCount = generation.PromptTokenCount,
+            CachedInputTokenCount = generation.CachedPromptTokenCount,
             OutputTokenCount = generation.CompletionTokenCount,
             TotalTokenCount = generation.PromptTokenCount + generation.CompletionTokenCount,
         };

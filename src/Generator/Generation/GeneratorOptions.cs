@@ -39,6 +39,23 @@ public sealed class GeneratorOptions
     /// <summary>Top-p when a request sets none (RWKV chat demos use 0.3).</summary>
     public double TopP { get; set; } = 0.3;
 
+    /// <summary>Most sequences decoded together in one batched step; later requests wait in the queue.</summary>
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>Most requests waiting for a batch slot; when it is full, new requests are refused (HTTP 429).</summary>
+    public int MaxQueuedRequests { get; set; } = 256;
+
+    /// <summary>Prompt tokens prefilled per scheduler step, between two decode steps: bounds how long a newcomer's
+    /// prompt stalls the running streams (a step's stall is about one decode plus this many prompt tokens).</summary>
+    public int PrefillTokensPerStep { get; set; } = 512;
+
+    /// <summary>Bytes of finished conversations' states kept on the model's device to resume follow-ups; 0 = no cache.</summary>
+    public long StateCacheBytes { get; set; } = 1L << 30;
+
+    /// <summary>Bytes of states spilled to host memory when the device's share is full (CUDA only; on CPU the
+    /// device is the host and <see cref="StateCacheBytes"/> is the whole budget).</summary>
+    public long StateCacheHostBytes { get; set; } = 4L << 30;
+
     public static IReadOnlyList<string> Dtypes { get; } = ["fp32", "fp16", "bf16"];
 
     /// <summary>Every broken rule, each naming its key and value; empty when valid.</summary>
@@ -53,6 +70,11 @@ public sealed class GeneratorOptions
         if (SegmentLength < 1) yield return $"{SectionName}:SegmentLength {SegmentLength} must be >= 1.";
         if (MaxTokens < 1) yield return $"{SectionName}:MaxTokens {MaxTokens} must be >= 1.";
         if (MaxPromptTokens < 1) yield return $"{SectionName}:MaxPromptTokens {MaxPromptTokens} must be >= 1.";
+        if (MaxBatchSize < 1) yield return $"{SectionName}:MaxBatchSize {MaxBatchSize} must be >= 1.";
+        if (MaxQueuedRequests < 0) yield return $"{SectionName}:MaxQueuedRequests {MaxQueuedRequests} must be >= 0.";
+        if (PrefillTokensPerStep < 1) yield return $"{SectionName}:PrefillTokensPerStep {PrefillTokensPerStep} must be >= 1.";
+        if (StateCacheBytes < 0) yield return $"{SectionName}:StateCacheBytes {StateCacheBytes} must be >= 0 (0 = no cache).";
+        if (StateCacheHostBytes < 0) yield return $"{SectionName}:StateCacheHostBytes {StateCacheHostBytes} must be >= 0.";
         if (!(double.IsFinite(Temperature) && Temperature >= 0)) yield return $"{SectionName}:Temperature {Temperature} must be a finite number >= 0.";
         if (!(TopP > 0 && TopP <= 1)) yield return $"{SectionName}:TopP {TopP} must be in (0, 1].";
     }

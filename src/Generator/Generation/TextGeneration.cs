@@ -17,6 +17,9 @@ public sealed class TextGeneration : IAsyncEnumerable<string>
 
     public int PromptTokenCount { get; }
 
+    /// <summary>Prompt tokens not prefilled because the generation resumed from a kept state (set when prefill ends).</summary>
+    public int CachedPromptTokenCount { get; internal set; }
+
     /// <summary>Tokens generated so far (an end-of-text token counts).</summary>
     public int CompletionTokenCount { get; internal set; }
 
