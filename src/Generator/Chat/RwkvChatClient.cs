@@ -55,13 +55,16 @@ public sealed class RwkvChatClient : IChatClient
         var responseId = Guid.NewGuid().ToString("N");
         var createdAt = DateTimeOffset.UtcNow;
         var atStart = true;  // the model writes a space after "Assistant:"; the reply should not start with it
+        var reply = new System.Text.StringBuilder();
         await foreach (var piece in generation.WithCancellation(cancellationToken))
         {
             var text = atStart ? piece.TrimStart() : piece;
             if (text.Length == 0) continue;
             atStart = false;
+            reply.Append(text);
             yield return NewUpdate(responseId, createdAt, [new TextContent(text)]);
         }
+        KeepForFollowUp(prompt, reply.ToString(), generation);
 
         var finishReason = generation.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
         var usage = new UsageDetails
@@ -76,6 +79,20 @@ public sealed class RwkvChatClient : IChatClient
         var last = NewUpdate(responseId, createdAt, [new UsageContent(usage)]);
         last.FinishReason = finishReason;
         yield return last;
+    }
+
+    /// <summary>
+    /// The next prompt of this conversation starts with this prompt, then " " and the reply as the client got it
+    /// back (trimmed, undecodable bytes replaced): that text is made to lead to what the model actually read, so the
+    /// follow-up resumes from the kept state. A reply cut by the token limit ends with a token the model sampled
+    /// but did not read; the follow-up reads it first.
+    /// </summary>
+    private void KeepForFollowUp(string prompt, string reply, TextGeneration generation)
+    {
+        var written = ChatPromptFormatter.NormalizeContent(reply);
+        if (written.Length == 0 || generation.ReadTokens is not { } read) return;
+        int[] ids = generation.FinishReason == FinishReason.Length && generation.UnreadToken is { } last ? [.. read, last] : read;
+        _generator.Scheduler.Cache.AddAlias(read, prompt + " " + written, ids);
     }
 
     /// <summary>Maps request options onto sampling options; unset ones take the configured defaults.</summary>

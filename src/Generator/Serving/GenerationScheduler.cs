@@ -94,7 +94,7 @@ public sealed class GenerationScheduler : IDisposable
     /// </summary>
     public int[] Encode(string prompt)
     {
-        if (Cache.Enabled && Cache.FindText(prompt, ids => _tokenizer.Decode(ids)) is { } kept)
+        if (Cache.Enabled && Cache.FindText(prompt) is { } kept)
             return [.. kept.Ids, .. _tokenizer.EncodeToIds(prompt[kept.Chars..])];
         return [.. _tokenizer.EncodeToIds(prompt)];
     }
@@ -323,6 +323,8 @@ public sealed class GenerationScheduler : IDisposable
         if (rest.Length > 0) sequence.Output.Writer.TryWrite(rest);
         var generation = sequence.Generation;
         generation.FinishReason = sequence.Stops.Stopped ? FinishReason.Stop : reason;
+        generation.ReadTokens = sequence.ReadTokens();
+        generation.UnreadToken = sequence.Generated.Count > sequence.Forwarded ? sequence.Generated[^1] : null;
         sequence.Decode?.SetTag("gen_ai.usage.output_tokens", generation.CompletionTokenCount);
         sequence.Decode?.SetTag("gen_ai.response.finish_reasons", generation.FinishReason.ToString());
         return true;

@@ -11,30 +11,45 @@ namespace Rag.Generator.Serving;
 /// or another conversation with the same system prompt.
 /// </summary>
 /// <remarks>
+/// Prompts arrive as text, so each entry is also found by text: the decoded text of its ids, and any alias a
+/// caller adds (the chat client adds the text the conversation's next prompt will start with, since a client
+/// resends a reply trimmed and with undecodable bytes replaced). A text match gives the ids to start the
+/// prompt's encoding with, and those ids then match the entry.
 /// Least recently used first out, within a byte budget on the model's device; on CUDA, states pushed out of the
 /// device's budget spill to host memory (a second budget) before they are dropped. Only hashes and lengths are
-/// managed objects: the token ids live in native memory beside their state and count against the budget, so the
-/// managed heap stays flat however full the cache is. Every hash hit is verified against the ids, so a match is exact.
-/// Thread-safe.
+/// managed objects: ids and texts live in native memory beside their state and count against the budget, so the
+/// managed heap stays flat however full the cache is. Every hash hit is verified, so a match is exact. Thread-safe.
 /// </remarks>
 public sealed class StateCache(Device device, long deviceBytes, long hostBytes) : IDisposable
 {
-    private sealed class Entry(Tensor ids, ulong idsHash, ulong textHash, int textLength)
+    /// <summary>A text that leads to an entry, with the ids a prompt starting with it begins with.</summary>
+    private sealed record TextKey(Entry Entry, Tensor Text, Tensor Ids, ulong Hash) : IDisposable
+    {
+        public int Length => (int)Text.shape[0];
+        public long Bytes => Text.numel() * sizeof(short) + Ids.numel() * sizeof(int);
+
+        public void Dispose()
+        {
+            Text.Dispose();
+            Ids.Dispose();
+        }
+    }
+
+    private sealed class Entry(Tensor ids, ulong idsHash)
     {
         public Tensor Ids { get; } = ids;            // int32 [n] on the host
         public ulong IdsHash { get; } = idsHash;
-        public ulong TextHash { get; } = textHash;  // of the decoded text, for text prompts (see FindText)
-        public int TextLength { get; } = textLength;
+        public List<TextKey> Texts { get; } = [];
         public required IModelState State { get; set; }
         public bool OnHost { get; set; }
         public LinkedListNode<Entry>? Node { get; set; }
         public int Length => (int)Ids.shape[0];
-        public long Bytes => State.Bytes + Ids.numel() * sizeof(int);
+        public long Bytes => State.Bytes + Ids.numel() * sizeof(int) + Texts.Sum(t => t.Bytes);
     }
 
     private readonly bool _spills = device.type != DeviceType.CPU && hostBytes > 0;
     private readonly Dictionary<(int Length, ulong Hash), Entry> _byIds = [];
-    private readonly Dictionary<(int Length, ulong Hash), Entry> _byText = [];
+    private readonly Dictionary<(int Length, ulong Hash), TextKey> _byText = [];
     private readonly SortedDictionary<int, int> _idLengths = [];   // length → entries of that length
     private readonly SortedDictionary<int, int> _textLengths = [];
     private readonly LinkedList<Entry> _recent = new();            // most recently used first
@@ -58,23 +73,41 @@ public sealed class StateCache(Device device, long deviceBytes, long hostBytes) 
     /// Keeps <paramref name="state"/> (one sequence, now owned by the cache) as the state after <paramref name="ids"/>,
     /// whose decoded text is <paramref name="text"/>. Replaces an entry for the same sequence.
     /// </summary>
-    public void Add(ReadOnlySpan<int> ids, string text, IModelState state)
+    public void Add(int[] ids, string text, IModelState state)
     {
-        if (!Enabled || ids.Length == 0 || state.Bytes + ids.Length * sizeof(int) > deviceBytes)
+        if (!Enabled || ids.Length == 0 || state.Bytes + ids.Length * (long)sizeof(int) > deviceBytes)
         {
             state.Dispose();
             return;
         }
-        var entry = new Entry(torch.tensor(ids.ToArray()).DetachFromDisposeScope(), Fnv(ids), Fnv(text.AsSpan()), text.Length) { State = state };
+        var entry = new Entry(Native(ids), Fnv<int>(ids)) { State = state };
         lock (_gate)
         {
             if (_byIds.TryGetValue((entry.Length, entry.IdsHash), out var old)) Remove(old);
             _byIds[(entry.Length, entry.IdsHash)] = entry;
-            _byText[(entry.TextLength, entry.TextHash)] = entry;
             Increment(_idLengths, entry.Length, 1);
-            Increment(_textLengths, entry.TextLength, 1);
+            AddText(entry, text, ids);
             entry.Node = _recent.AddFirst(entry);
             _deviceUsed += entry.Bytes;
+            Evict();
+        }
+    }
+
+    /// <summary>
+    /// Lets prompts that start with <paramref name="text"/> begin with <paramref name="ids"/>, which must start with
+    /// the kept sequence <paramref name="kept"/> (e.g. its reply's last token, sampled but not yet read, follows).
+    /// Nothing happens when that sequence is no longer kept.
+    /// </summary>
+    public void AddAlias(int[] kept, string text, int[] ids)
+    {
+        if (!ids.AsSpan().StartsWith(kept)) throw new ArgumentException("The alias ids must start with the kept sequence.", nameof(ids));
+        lock (_gate)
+        {
+            if (!_byIds.TryGetValue((kept.Length, Fnv<int>(kept)), out var entry) || !IdsOf(entry).AsSpan().SequenceEqual(kept)) return;
+            long before = entry.Bytes;
+            AddText(entry, text, ids);
+            if (entry.OnHost) _hostUsed += entry.Bytes - before;
+            else _deviceUsed += entry.Bytes - before;
             Evict();
         }
     }
@@ -87,45 +120,67 @@ public sealed class StateCache(Device device, long deviceBytes, long hostBytes) 
     {
         lock (_gate)
         {
-            var entry = Longest(_byIds, _idLengths, PrefixHashes<int>(ids, maxLength, _idLengths), e => StartsWith(ids, e));
-            if (entry is null) return null;
-            Touch(entry);
-            return (entry.State.CopyOut(0, device), entry.Length);
+            var hashes = PrefixHashes<int>(ids, maxLength, _idLengths);
+            foreach (var length in _idLengths.Keys.Reverse())
+            {
+                if (hashes.TryGetValue(length, out var hash) && _byIds.TryGetValue((length, hash), out var entry)
+                    && ids.AsSpan().StartsWith(IdsOf(entry)))
+                {
+                    Touch(entry);
+                    return (entry.State.CopyOut(0, device), entry.Length);
+                }
+            }
+            return null;
         }
     }
 
     /// <summary>
-    /// The token ids of the longest kept sequence whose decoded text <paramref name="text"/> starts with, and how
-    /// many characters they cover; null when none. Encoding a prompt as these ids and then the rest lets it resume
-    /// even where encoding the whole text afresh would cut tokens differently at the join.
+    /// For a prompt <paramref name="text"/> that starts with a kept text: the ids its encoding starts with and how
+    /// many characters they cover (the longest such text); null when none.
     /// </summary>
-    public (int[] Ids, int Chars)? FindText(string text, Func<int[], string> decode)
+    public (int[] Ids, int Chars)? FindText(string text)
     {
         lock (_gate)
         {
-            var entry = Longest(_byText, _textLengths, PrefixHashes(text.AsSpan(), text.Length, _textLengths),
-                e => text.AsSpan().StartsWith(decode(IdsOf(e))));
-            return entry is null ? null : (IdsOf(entry), entry.TextLength);
+            var hashes = PrefixHashes(text.AsSpan(), text.Length, _textLengths);
+            foreach (var length in _textLengths.Keys.Reverse())
+            {
+                if (hashes.TryGetValue(length, out var hash) && _byText.TryGetValue((length, hash), out var key)
+                    && text.AsSpan().StartsWith(TextOf(key.Text)))
+                    return (key.Ids.data<int>().ToArray(), key.Length);
+            }
+            return null;
         }
     }
+
+    private void AddText(Entry entry, string text, int[] ids)
+    {
+        if (text.Length == 0) return;
+        var hash = Fnv(text.AsSpan());
+        if (_byText.TryGetValue((text.Length, hash), out var old))
+        {
+            old.Entry.Texts.Remove(old);
+            Increment(_textLengths, old.Length, -1);
+            // The old key's bytes leave its entry's tier.
+            if (old.Entry.OnHost) _hostUsed -= old.Bytes;
+            else _deviceUsed -= old.Bytes;
+            old.Dispose();
+        }
+        var key = new TextKey(entry, Native(text), Native(ids), hash);
+        entry.Texts.Add(key);
+        _byText[(key.Length, hash)] = key;
+        Increment(_textLengths, key.Length, 1);
+    }
+
+    private static Tensor Native(int[] ids) => torch.tensor(ids).DetachFromDisposeScope();
+
+    private static Tensor Native(string text) => torch.tensor(text.Select(c => (short)c).ToArray()).DetachFromDisposeScope();
 
     private static int[] IdsOf(Entry entry) => entry.Ids.data<int>().ToArray();
 
-    private static bool StartsWith(int[] ids, Entry entry) => ids.AsSpan().StartsWith(entry.Ids.data<int>().ToArray());
+    private static char[] TextOf(Tensor text) => text.data<short>().Select(c => (char)c).ToArray();
 
-    /// <summary>The longest entry whose (length, hash) is among the prefix hashes and whose content matches.</summary>
-    private static Entry? Longest(Dictionary<(int, ulong), Entry> index, SortedDictionary<int, int> lengths,
-        Dictionary<int, ulong> prefixHashes, Func<Entry, bool> matches)
-    {
-        foreach (var length in lengths.Keys.Reverse())
-        {
-            if (prefixHashes.TryGetValue(length, out var hash) && index.TryGetValue((length, hash), out var entry) && matches(entry))
-                return entry;
-        }
-        return null;
-    }
-
-    /// <summary>FNV-1a of every prefix of <paramref name="items"/> up to <paramref name="maxLength"/> whose length some entry has.</summary>
+    /// <summary>FNV-1a of every prefix of <paramref name="items"/> up to <paramref name="maxLength"/> whose length some key has.</summary>
     private static Dictionary<int, ulong> PrefixHashes<T>(ReadOnlySpan<T> items, int maxLength, SortedDictionary<int, int> lengths)
         where T : IConvertible
     {
@@ -185,14 +240,17 @@ public sealed class StateCache(Device device, long deviceBytes, long hostBytes) 
 
     private void Remove(Entry entry)
     {
-        _recent.Remove(entry.Node!);
-        _byIds.Remove((entry.Length, entry.IdsHash));
-        if (_byText.TryGetValue((entry.TextLength, entry.TextHash), out var byText) && byText == entry)
-            _byText.Remove((entry.TextLength, entry.TextHash));
-        Increment(_idLengths, entry.Length, -1);
-        Increment(_textLengths, entry.TextLength, -1);
         if (entry.OnHost) _hostUsed -= entry.Bytes;
         else _deviceUsed -= entry.Bytes;
+        _recent.Remove(entry.Node!);
+        _byIds.Remove((entry.Length, entry.IdsHash));
+        Increment(_idLengths, entry.Length, -1);
+        foreach (var key in entry.Texts)
+        {
+            _byText.Remove((key.Length, key.Hash));
+            Increment(_textLengths, key.Length, -1);
+            key.Dispose();
+        }
         entry.State.Dispose();
         entry.Ids.Dispose();
     }

@@ -26,17 +26,25 @@ public static class AnswerPrompt
     public static IReadOnlyList<Citation> Cite(IReadOnlyList<SearchHit> passages) =>
         passages.Select((hit, i) => new Citation(i + 1, hit.DocumentId, hit.ChunkId, hit.Source, hit.Title, hit.Ordinal, hit.Score, Snippet(hit.Text))).ToList();
 
-    public static IList<ChatMessage> Build(string question, IReadOnlyList<SearchHit> passages)
+    public static IList<ChatMessage> Build(string question, IReadOnlyList<SearchHit> passages) =>
+        [new ChatMessage(ChatRole.System, Instructions), UserTurn(question, passages, firstNumber: 1)];
+
+    /// <summary>
+    /// The user turn of a question: its passages numbered from <paramref name="firstNumber"/> on (a follow-up
+    /// continues the conversation's numbering, so earlier markers keep their meaning), then the question.
+    /// </summary>
+    public static ChatMessage UserTurn(string question, IReadOnlyList<SearchHit> passages, int firstNumber)
     {
-        var user = new StringBuilder("Passages:\n");
+        var user = new StringBuilder();
+        if (passages.Count > 0 || firstNumber == 1) user.Append("Passages:\n");
         for (int i = 0; i < passages.Count; i++)
         {
             var hit = passages[i];
-            user.Append('[').Append(i + 1).Append("] ").Append(hit.Title ?? Path.GetFileName(hit.Source)).Append('\n');
+            user.Append('[').Append(firstNumber + i).Append("] ").Append(hit.Title ?? Path.GetFileName(hit.Source)).Append('\n');
             user.Append(hit.Text.Trim()).Append('\n');
         }
         user.Append("\nQuestion: ").Append(question.Trim());
-        return [new ChatMessage(ChatRole.System, Instructions), new ChatMessage(ChatRole.User, user.ToString())];
+        return new ChatMessage(ChatRole.User, user.ToString());
     }
 
     private static string Snippet(string text)

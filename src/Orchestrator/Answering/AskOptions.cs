@@ -16,4 +16,7 @@ public sealed class AskOptions
 
     /// <summary>Tokens of passages packed into one prompt, filled in rank order.</summary>
     public int PromptTokenBudget { get; set; } = 131_072;
+
+    /// <summary>Memory for what recent conversations read (their passages), so a follow-up retrieves only new ones.</summary>
+    public long ConversationMemoryBytes { get; set; } = 256L << 20;
 }

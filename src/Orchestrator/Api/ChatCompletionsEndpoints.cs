@@ -2,12 +2,15 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Rag.Generator.Generation;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Answering.Conversations;
 
 namespace Rag.Orchestrator.Api;
 
 /// <summary>
 /// POST /v1/chat/completions, OpenAI-compatible: the last (user) message is the question, answered from retrieved
-/// passages; earlier messages are kept in front of the packed prompt. Citations ride in an extra "citations" field.
+/// passages. A follow-up in a conversation this server answered continues it (<see cref="ConversationTurns"/>:
+/// only new passages, numbered on); other histories are kept in front of the packed prompt. Citations ride in an
+/// extra "citations" field (every passage the conversation has read); usage reports cached prompt tokens.
 /// </summary>
 public static class ChatCompletionsEndpoints
 {
@@ -21,6 +24,7 @@ public static class ChatCompletionsEndpoints
             .Produces<ChatCompletion>()
             .Produces<ChatCompletionChunk>(contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .Produces(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithTags("Generation")
             .WithSummary("OpenAI-compatible chat completion grounded in the documents (stream: true for server-sent events).");
@@ -38,8 +42,9 @@ public static class ChatCompletionsEndpoints
         var (history, question) = SplitMessages(request.Messages);
         var generation = ToChatOptions(request, generatorOptions.Value.MaxTokens);
         var ask = context.RequestServices.GetRequiredService<AskService>();
-        var prepared = await ask.PrepareAsync(new AskRequest(question), context.RequestAborted);
-        var askContext = prepared with { Prompt = [.. history, .. prepared.Prompt] };
+        var conversation = context.RequestServices.GetRequiredService<ConversationTurns>();
+        var turn = await conversation.PrepareAsync(history, question, context.RequestAborted);
+        var askContext = turn.Context;
         var citations = ApiCitation.From(askContext.Citations);
         var model = context.RequestServices.GetRequiredService<IChatClient>().GetService<ChatClientMetadata>()?.DefaultModelId ?? "rwkv7";
         var id = $"chatcmpl-{Guid.NewGuid():N}";
@@ -49,18 +54,21 @@ public static class ChatCompletionsEndpoints
         {
             var response = await ask.StreamAsync(askContext, generation, context.RequestAborted).ToChatResponseAsync(context.RequestAborted);
             metrics.GeneratedTokens(response.Usage?.OutputTokenCount, "chat");
+            conversation.Remember(turn, response.Text);
             var message = new ChatCompletionMessage("assistant", response.Text);
             return TypedResults.Ok(new ChatCompletion(id, created, model, [new ChatCompletionChoice(0, message, FinishReason(response.FinishReason))],
                 Usage(response.Usage), citations));
         }
 
-        await StreamAsync(context, ask.StreamAsync(askContext, generation, context.RequestAborted), metrics,
+        var answer = await StreamAsync(context, ask.StreamAsync(askContext, generation, context.RequestAborted), metrics,
             new ChunkFactory(id, created, model), citations, request.StreamOptions?.IncludeUsage == true);
+        conversation.Remember(turn, answer);
         return Results.Empty;
     }
 
-    /// <summary>Role chunk (with citations), one chunk per text piece, a finish chunk, optionally a usage chunk, then [DONE].</summary>
-    private static async Task StreamAsync(HttpContext context, IAsyncEnumerable<ChatResponseUpdate> updates, ApiMetrics metrics,
+    /// <summary>Role chunk (with citations), one chunk per text piece, a finish chunk, optionally a usage chunk, then [DONE].
+    /// Returns the answer's text.</summary>
+    private static async Task<string> StreamAsync(HttpContext context, IAsyncEnumerable<ChatResponseUpdate> updates, ApiMetrics metrics,
         ChunkFactory chunks, IReadOnlyList<ApiCitation> citations, bool includeUsage)
     {
         var cancellationToken = context.RequestAborted;
@@ -72,19 +80,24 @@ public static class ChatCompletionsEndpoints
 
         ChatFinishReason? finish = null;
         UsageDetails? usage = null;
+        var answer = new System.Text.StringBuilder();
         for (; more; more = await pieces.MoveNextAsync())
         {
             var update = pieces.Current;
             finish ??= update.FinishReason;
             usage ??= update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details;
             if (update.Text is { Length: > 0 } text)
+            {
+                answer.Append(text);
                 await events.WriteJsonAsync(chunks.Delta(new ChatCompletionDelta(Content: text), null), cancellationToken);
+            }
         }
 
         metrics.GeneratedTokens(usage?.OutputTokenCount, "chat");
         await events.WriteJsonAsync(chunks.Delta(new ChatCompletionDelta(), FinishReason(finish)), cancellationToken);
         if (includeUsage) await events.WriteJsonAsync(chunks.Empty() with { Usage = Usage(usage) }, cancellationToken);
         await events.WriteDataAsync("[DONE]", cancellationToken);
+        return answer.ToString();
     }
 
     private sealed record ChunkFactory(string Id, long Created, string Model)
@@ -141,5 +154,6 @@ public static class ChatCompletionsEndpoints
     private static string FinishReason(ChatFinishReason? reason) => reason == ChatFinishReason.Length ? "length" : "stop";
 
     private static ChatCompletionUsage? Usage(UsageDetails? usage) => usage is null ? null
-        : new ChatCompletionUsage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, usage.TotalTokenCount ?? 0);
+        : new ChatCompletionUsage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, usage.TotalTokenCount ?? 0,
+            new PromptTokensDetails(usage.CachedInputTokenCount ?? 0));
 }

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.AI;
+using Rag.Retrieval.Abstractions;
+using Rag.Retrieval.Search;
+
+namespace Rag.Orchestrator.Answering.Conversations;
+
+/// <summary>One question of a conversation, ready to generate: the answer context and what to remember after it.</summary>
+/// <param name="Visible">The client's messages: the history and the question.</param>
+/// <param name="Read">Every passage the conversation has read, in citation order (numbers 1, 2, …).</param>
+public sealed record ConversationTurn(IReadOnlyList<ChatMessage> Visible, AskContext Context, IReadOnlyList<SearchHit> Read, bool Continued);
+
+/// <summary>
+/// Incremental retrieval across a conversation. The first question is answered as usual (instructions, passages,
+/// question). A follow-up whose history is remembered continues the text the model has already read, exactly:
+/// <code>
+/// …the previous prompt…Assistant: previous answer
+///
+/// User: Passages:
+/// [n+1] …only passages the conversation has not read yet…
+///
+/// Question: follow-up
+///
+/// Assistant:
+/// </code>
+/// so the generator resumes from the state it kept at the end of the previous answer and reads only the new
+/// passages and the question. Passage numbers continue across turns; citations list every passage read so far.
+/// A history the server does not know (another server, or forgotten) is answered as before: the history, then
+/// the packed prompt.
+/// </summary>
+public sealed class ConversationTurns(AskService ask, ConversationMemory memory, Microsoft.Extensions.Options.IOptions<AskOptions> options)
+{
+    public async Task<ConversationTurn> PrepareAsync(IReadOnlyList<ChatMessage> history, string question, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ChatMessage> visible = [.. history, new ChatMessage(ChatRole.User, question)];
+        if (history.Count > 0 && history[^1].Role == ChatRole.Assistant && memory.Find(history) is { } record)
+        {
+            var retrieved = await ask.RetrieveAsync(new AskRequest(question), cancellationToken);
+            var seen = record.Read.Select(p => p.ChunkId).ToHashSet();
+            var fresh = PassagePacker.Pack(retrieved.Hits.Where(h => !seen.Contains(h.ChunkId)).ToList(), options.Value.PromptTokenBudget).Passages.ToList();
+            IReadOnlyList<SearchHit> read = [.. record.Read, .. fresh];
+            IList<ChatMessage> prompt = [.. record.Prompt, history[^1], AnswerPrompt.UserTurn(question, fresh, record.Read.Count + 1)];
+            return new ConversationTurn(visible, new AskContext(retrieved.Mode, fresh, AnswerPrompt.Cite(read), prompt), read, Continued: true);
+        }
+        var prepared = await ask.PrepareAsync(new AskRequest(question), cancellationToken);
+        var context = prepared with { Prompt = [.. history, .. prepared.Prompt] };
+        return new ConversationTurn(visible, context, prepared.Passages, Continued: false);
+    }
+
+    /// <summary>After the answer: what the model read, under the history the client will resend with its next question.</summary>
+    public void Remember(ConversationTurn turn, string answer) =>
+        memory.Remember([.. turn.Visible, new ChatMessage(ChatRole.Assistant, answer)], new ConversationRecord([.. turn.Context.Prompt], turn.Read));
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Rag.Generator.Serving;
+
+namespace Rag.Orchestrator.Tests;
+
+/// <summary>Conversations through /v1/chat/completions: incremental retrieval, citation numbers, cached prompt tokens.</summary>
+public class ApiConversationTests(GeneratorApiFixture fixture) : IClassFixture<GeneratorApiFixture>
+{
+    private const string Sourdough = "What hydration should a beginner use for sourdough dough?";
+    private const string Sqlite = "How does SQLite keep readers and writers apart with the write-ahead log?";
+
+    private async Task<JsonElement> AskAsync(List<object> messages)
+    {
+        var response = await fixture.Host.PostJsonAsync("/v1/chat/completions", new { messages, temperature = 0, max_tokens = GeneratorApiFixture.MaxTokens });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        messages.Add(new { role = "assistant", content = body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() });
+        return body;
+    }
+
+    private static int PromptTokens(JsonElement body) => body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
+
+    private static int Cached(JsonElement body) => body.GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32();
+
+    private static List<(int Number, string ChunkId)> Citations(JsonElement body) =>
+        body.GetProperty("citations").EnumerateArray().Select(c => (c.GetProperty("number").GetInt32(), c.GetProperty("chunk_id").GetString()!)).ToList();
+
+    [Fact]
+    public async Task A_follow_up_reads_only_new_passages_numbered_after_the_ones_already_read()
+    {
+        var messages = new List<object> { new { role = "user", content = Sourdough } };
+        var first = await AskAsync(messages);
+        var read = Citations(first);
+        Assert.Equal(Enumerable.Range(1, read.Count), read.Select(c => c.Number));
+        Assert.Equal(0, first.GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32());
+
+        // The same question again finds the same passages: already read, so none is added and the numbers stay.
+        messages.Add(new { role = "user", content = Sourdough });
+        var again = await AskAsync(messages);
+        Assert.Equal(read, Citations(again));
+
+        // Another topic brings new passages, numbered on; every passage read so far stays cited under its number.
+        messages.Add(new { role = "user", content = Sqlite });
+        var other = await AskAsync(messages);
+        var all = Citations(other);
+        Assert.Equal(read, all.Take(read.Count));
+        Assert.NotEmpty(all.Skip(read.Count));
+        Assert.Equal(Enumerable.Range(1, all.Count), all.Select(c => c.Number));
+        Assert.Equal(all.Count, all.Select(c => c.ChunkId).Distinct().Count());
+
+        // Each turn's prompt contains the previous turn whole (prompt and answer), and resumes from its kept state:
+        // at least the previous prompt is cached.
+        Assert.True(Cached(again) >= PromptTokens(first), $"{Cached(again)} cached tokens; the first prompt had {PromptTokens(first)}");
+        Assert.True(Cached(other) >= PromptTokens(again), $"{Cached(other)} cached tokens; the second prompt had {PromptTokens(again)}");
+        Assert.True(PromptTokens(other) > Cached(other));
+    }
+}
+
+/// <summary>The scheduler's limits through the API: one batch row, no queue.</summary>
+public sealed class ApiSchedulerLimitTests : IAsyncLifetime
+{
+    private ApiTestHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        var settings = ApiTestHost.TinyGenerator(maxTokens: 100_000);
+        settings["Generator:MaxBatchSize"] = "1";
+        settings["Generator:MaxQueuedRequests"] = "0";
+        _host = await ApiTestHost.StartAsync(settings, ingestSamples: true);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private Task<HttpResponseMessage> StreamAsync(int maxTokens, string question = "Tell me about sourdough.")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = JsonContent.Create(new { messages = new[] { new { role = "user", content = question } }, stream = true, max_tokens = maxTokens, temperature = 0 }),
+        };
+        return _host.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    }
+
+    [Fact]
+    public async Task A_full_queue_answers_429_with_retry_after_and_a_disconnect_frees_the_row_at_once()
+    {
+        var scheduler = _host.Services.GetRequiredService<GenerationScheduler>();
+        var endless = await StreamAsync(100_000, "What is reciprocal rank fusion?");  // the fixture model writes no blank line soon
+        var reader = new StreamReader(await endless.Content.ReadAsStreamAsync());
+        Assert.StartsWith("data: ", await reader.ReadLineAsync());  // streaming: it holds the only row
+        Assert.Equal(1, scheduler.ActiveCount);
+
+        var refused = await _host.PostJsonAsync("/v1/chat/completions", new { messages = new[] { new { role = "user", content = "Hi" } } });
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        var error = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("rate_limit_error", error.GetProperty("type").GetString());
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+        Assert.Contains("MaxQueuedRequests", error.GetProperty("message").GetString());
+
+        // The client goes away mid-stream: its row is free by the next step, long before its 100,000 tokens.
+        reader.Dispose();
+        endless.Dispose();
+        Assert.True(await Task.Run(() => scheduler.WaitIdle(TimeSpan.FromSeconds(30))), "the disconnected request still holds its row");
+        var next = await StreamAsync(4);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Contains("data: [DONE]", await next.Content.ReadAsStringAsync());
+    }
+}
