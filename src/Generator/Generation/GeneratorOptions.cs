@@ -8,8 +8,11 @@ public sealed class GeneratorOptions
 {
     public const string SectionName = "Generator";
 
-    /// <summary>RWKV-7 checkpoint (.pth or .safetensors).</summary>
+    /// <summary>RWKV-7 checkpoint (.pth or .safetensors); or "random:SHAPE" (e.g. random:1.5b) for random weights of a
+    /// published shape, to load-test serving on hardware without a checkpoint (the text is meaningless).</summary>
     public string ModelPath { get; set; } = "";
+
+    public const string RandomPrefix = "random:";
 
     /// <summary>RWKV World vocabulary file (rwkv_vocab_v20230424.txt).</summary>
     public string VocabPath { get; set; } = "";
@@ -62,6 +65,8 @@ public sealed class GeneratorOptions
     public IEnumerable<string> Problems()
     {
         if (string.IsNullOrWhiteSpace(ModelPath)) yield return $"{SectionName}:ModelPath is required.";
+        else if (ModelPath.StartsWith(RandomPrefix, StringComparison.Ordinal) && !Model.Rwkv7Config.Published.ContainsKey(ModelPath[RandomPrefix.Length..]))
+            yield return $"{SectionName}:ModelPath '{ModelPath}' names no published shape; use {RandomPrefix}one of {string.Join(", ", Model.Rwkv7Config.Published.Keys)}.";
         if (string.IsNullOrWhiteSpace(VocabPath)) yield return $"{SectionName}:VocabPath is required.";
         if (!Regex.IsMatch(Device ?? "", @"^(cpu|cuda(:\d+)?)$"))
             yield return $"{SectionName}:Device '{Device}' must be 'cpu', 'cuda' or 'cuda:N'.";

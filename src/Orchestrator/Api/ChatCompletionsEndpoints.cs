@@ -60,16 +60,15 @@ public static class ChatCompletionsEndpoints
                 Usage(response.Usage), citations));
         }
 
-        var answer = await StreamAsync(context, ask.StreamAsync(askContext, generation, context.RequestAborted), metrics,
-            new ChunkFactory(id, created, model), citations, request.StreamOptions?.IncludeUsage == true);
-        conversation.Remember(turn, answer);
+        await StreamAsync(context, ask.StreamAsync(askContext, generation, context.RequestAborted), metrics,
+            new ChunkFactory(id, created, model), citations, request.StreamOptions?.IncludeUsage == true, answer => conversation.Remember(turn, answer));
         return Results.Empty;
     }
 
     /// <summary>Role chunk (with citations), one chunk per text piece, a finish chunk, optionally a usage chunk, then [DONE].
-    /// Returns the answer's text.</summary>
-    private static async Task<string> StreamAsync(HttpContext context, IAsyncEnumerable<ChatResponseUpdate> updates, ApiMetrics metrics,
-        ChunkFactory chunks, IReadOnlyList<ApiCitation> citations, bool includeUsage)
+    /// <paramref name="answered"/> gets the answer's text before [DONE]: a client may send its follow-up the moment it reads it.</summary>
+    private static async Task StreamAsync(HttpContext context, IAsyncEnumerable<ChatResponseUpdate> updates, ApiMetrics metrics,
+        ChunkFactory chunks, IReadOnlyList<ApiCitation> citations, bool includeUsage, Action<string> answered)
     {
         var cancellationToken = context.RequestAborted;
         await using var pieces = updates.GetAsyncEnumerator(cancellationToken);
@@ -96,8 +95,8 @@ public static class ChatCompletionsEndpoints
         metrics.GeneratedTokens(usage?.OutputTokenCount, "chat");
         await events.WriteJsonAsync(chunks.Delta(new ChatCompletionDelta(), FinishReason(finish)), cancellationToken);
         if (includeUsage) await events.WriteJsonAsync(chunks.Empty() with { Usage = Usage(usage) }, cancellationToken);
+        answered(answer.ToString());
         await events.WriteDataAsync("[DONE]", cancellationToken);
-        return answer.ToString();
     }
 
     private sealed record ChunkFactory(string Id, long Created, string Model)

@@ -99,9 +99,12 @@ public static class RagServices
     {
         var problems = options.Problems().ToList();
         if (problems.Count > 0) throw new RagInputException(string.Join(" ", problems));
-        return Rwkv7Model.Load(options.ModelPath, new ModelLoadOptions
+        var load = new ModelLoadOptions
         {
             Device = options.Device, Dtype = options.Dtype, ChunkLength = options.ChunkLength, SegmentLength = options.SegmentLength,
-        });
+        };
+        return options.ModelPath.StartsWith(GeneratorOptions.RandomPrefix, StringComparison.Ordinal)
+            ? Rwkv7Model.CreateRandom(Rwkv7Config.Published[options.ModelPath[GeneratorOptions.RandomPrefix.Length..]], load, seed: 1)
+            : Rwkv7Model.Load(options.ModelPath, load);
     }
 }

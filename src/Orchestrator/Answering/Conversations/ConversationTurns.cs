@@ -7,7 +7,8 @@ namespace Rag.Orchestrator.Answering.Conversations;
 /// <summary>One question of a conversation, ready to generate: the answer context and what to remember after it.</summary>
 /// <param name="Visible">The client's messages: the history and the question.</param>
 /// <param name="Read">Every passage the conversation has read, in citation order (numbers 1, 2, …).</param>
-public sealed record ConversationTurn(IReadOnlyList<ChatMessage> Visible, AskContext Context, IReadOnlyList<SearchHit> Read, bool Continued);
+/// <param name="Continued">The remembered history this turn continues; null when it starts afresh.</param>
+public sealed record ConversationTurn(IReadOnlyList<ChatMessage> Visible, AskContext Context, IReadOnlyList<SearchHit> Read, IReadOnlyList<ChatMessage>? Continued);
 
 /// <summary>
 /// Incremental retrieval across a conversation. The first question is answered as usual (instructions, passages,
@@ -39,14 +40,15 @@ public sealed class ConversationTurns(AskService ask, ConversationMemory memory,
             var fresh = PassagePacker.Pack(retrieved.Hits.Where(h => !seen.Contains(h.ChunkId)).ToList(), options.Value.PromptTokenBudget).Passages.ToList();
             IReadOnlyList<SearchHit> read = [.. record.Read, .. fresh];
             IList<ChatMessage> prompt = [.. record.Prompt, history[^1], AnswerPrompt.UserTurn(question, fresh, record.Read.Count + 1)];
-            return new ConversationTurn(visible, new AskContext(retrieved.Mode, fresh, AnswerPrompt.Cite(read), prompt), read, Continued: true);
+            return new ConversationTurn(visible, new AskContext(retrieved.Mode, fresh, AnswerPrompt.Cite(read), prompt), read, Continued: history);
         }
         var prepared = await ask.PrepareAsync(new AskRequest(question), cancellationToken);
         var context = prepared with { Prompt = [.. history, .. prepared.Prompt] };
-        return new ConversationTurn(visible, context, prepared.Passages, Continued: false);
+        return new ConversationTurn(visible, context, prepared.Passages, Continued: null);
     }
 
     /// <summary>After the answer: what the model read, under the history the client will resend with its next question.</summary>
     public void Remember(ConversationTurn turn, string answer) =>
-        memory.Remember([.. turn.Visible, new ChatMessage(ChatRole.Assistant, answer)], new ConversationRecord([.. turn.Context.Prompt], turn.Read));
+        memory.Remember([.. turn.Visible, new ChatMessage(ChatRole.Assistant, answer)], new ConversationRecord([.. turn.Context.Prompt], turn.Read),
+            replaces: turn.Continued);
 }
