@@ -36,8 +36,14 @@ public sealed class GenerationScheduler : IDisposable
     private readonly Lock _gate = new();
     private readonly Queue<ScheduledSequence> _waiting = new();  // under _gate
     private int _admitted;                                       // prefilling + decoding, under _gate
-    private bool _running, _disposed;                            // under _gate
-    private readonly ManualResetEventSlim _idle = new(true);      // set while no step thread runs
+    private bool _running, _sleeping, _disposed;                 // under _gate
+    private readonly ManualResetEventSlim _idle = new(true);      // set while no request is in flight and the batch state is freed
+    private readonly ManualResetEventSlim _stopped = new(true);   // set while no step thread runs
+    private readonly SemaphoreSlim _wake = new(0);                // wakes a sleeping step thread
+
+    /// <summary>How long an idle step thread waits for work before it ends: a thread per burst of requests would
+    /// be started and ended at every lull (and short-lived threads blur the GC's heap figures).</summary>
+    private static readonly TimeSpan Linger = TimeSpan.FromSeconds(30);
 
     // Owned by the step thread.
     private readonly List<ScheduledSequence> _prefilling = [];
@@ -82,10 +88,10 @@ public sealed class GenerationScheduler : IDisposable
         get { lock (_gate) return _admitted; }
     }
 
-    /// <summary>True when no step thread runs: nothing queued or running, and the batch state freed.</summary>
+    /// <summary>True when nothing is queued or running and the batch state is freed.</summary>
     public bool IsIdle => _idle.IsSet;
 
-    /// <summary>Waits until the step thread has ended (nothing left to run), at most <paramref name="timeout"/>.</summary>
+    /// <summary>Waits until nothing is queued or running and the batch state is freed, at most <paramref name="timeout"/>.</summary>
     public bool WaitIdle(TimeSpan timeout) => _idle.Wait(timeout);
 
     /// <summary>
@@ -122,10 +128,16 @@ public sealed class GenerationScheduler : IDisposable
             }
             _waiting.Enqueue(sequence);
             SchedulerMetrics.QueueLength.Add(1);
-            if (!_running)
+            _idle.Reset();
+            if (_sleeping)
+            {
+                _sleeping = false;
+                _wake.Release();
+            }
+            else if (!_running)
             {
                 _running = true;
-                _idle.Reset();
+                _stopped.Reset();
                 // UnsafeStart: the step thread must not inherit the first caller's execution context (its activity).
                 new Thread(Run) { IsBackground = true, Name = "rag-generation-scheduler" }.UnsafeStart();
             }
@@ -138,6 +150,7 @@ public sealed class GenerationScheduler : IDisposable
         using var noGrad = torch.no_grad();
         while (true)
         {
+            bool sleep = false;
             lock (_gate)
             {
                 Admit();
@@ -150,13 +163,33 @@ public sealed class GenerationScheduler : IDisposable
                     _admitted = 0;
                     _batch?.Dispose();
                     _batch = null;
-                    _running = false;
-                    if (_disposed) Cache.Dispose();
                     _idle.Set();
-                    return;
+                    if (_disposed)
+                    {
+                        Cache.Dispose();
+                        _running = false;
+                        _stopped.Set();
+                        return;
+                    }
+                    _sleeping = sleep = true;
                 }
             }
-            Step();
+            if (!sleep) Step();
+            else if (!Sleep()) return;
+        }
+    }
+
+    /// <summary>Waits for work; false when none came within <see cref="Linger"/> (the thread then ends).</summary>
+    private bool Sleep()
+    {
+        bool woken = _wake.Wait(Linger);
+        lock (_gate)
+        {
+            if (woken || !_sleeping) return true;  // a request (or Dispose) came in, maybe just as the wait timed out
+            _sleeping = false;
+            _running = false;
+            _stopped.Set();
+            return false;
         }
     }
 
@@ -393,10 +426,15 @@ public sealed class GenerationScheduler : IDisposable
             foreach (var sequence in _waiting) Close(sequence, new ObjectDisposedException(nameof(GenerationScheduler)));
             SchedulerMetrics.QueueLength.Add(-_waiting.Count);
             _waiting.Clear();
-            // A running step thread disposes the rest when it sees the flag; an idle scheduler does it now.
+            // A running step thread disposes the rest when it sees the flag; without one it is done now.
             if (!_running) Cache.Dispose();
+            if (_sleeping)
+            {
+                _sleeping = false;
+                _wake.Release();
+            }
         }
         // The model is disposed after its scheduler: no forward may still be running then.
-        _idle.Wait();
+        _stopped.Wait();
     }
 }
