@@ -4,7 +4,7 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 ARG TORCH_BACKEND=cpu
 WORKDIR /src
 COPY . .
-RUN dotnet publish src/Orchestrator -c Release -r linux-x64 --self-contained false -p:TorchBackend=${TORCH_BACKEND} -o /app
+RUN dotnet publish src/Orchestrator/Cli -c Release -r linux-x64 --self-contained false -p:TorchBackend=${TORCH_BACKEND} -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app

@@ -8,8 +8,8 @@ levels=${1:-1,8,32}
 duration=${2:-30s}
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
-dotnet build src/Orchestrator -c Release -nologo -v q >/dev/null
-rag=src/Orchestrator/bin/Release/net10.0/rag.dll
+dotnet build src/Orchestrator/Cli -c Release -nologo -v q >/dev/null
+rag=src/Orchestrator/Cli/bin/Release/net10.0/rag.dll
 export Store__DataDirectory="$work/data" Generator__ModelPath=tests/data/rwkv7/rwkv7-tiny-a.pth \
   Generator__VocabPath="$work/vocab.txt" Generator__MaxTokens=16 Logging__LogLevel__Default=Warning
 # The fixture model knows token ids below 1024 only: its vocabulary is the World vocabulary's first lines.

@@ -16,8 +16,8 @@ if [ "$workers" -gt 0 ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-dotnet build src/Orchestrator -c Release -nologo -v q >/dev/null
-rag() { Store__DataDirectory="$1" dotnet src/Orchestrator/bin/Release/net10.0/rag.dll "${@:2}"; }
+dotnet build src/Orchestrator/Cli -c Release -nologo -v q >/dev/null
+rag() { Store__DataDirectory="$1" dotnet src/Orchestrator/Cli/bin/Release/net10.0/rag.dll "${@:2}"; }
 
 mkdir -p "$work/docs"
 for i in $(seq 1 "$n"); do
@@ -35,7 +35,7 @@ rag "$work/clean" store check > "$work/clean.txt"
 for attempt in 1 2 3 4 5; do
   rm -rf "$work/crashed"
   # Started directly (not through the rag function) so that $! is the dotnet process itself.
-  Store__DataDirectory="$work/crashed" dotnet src/Orchestrator/bin/Release/net10.0/rag.dll ingest "$work/docs" "${mode[@]}" >/dev/null 2>&1 &
+  Store__DataDirectory="$work/crashed" dotnet src/Orchestrator/Cli/bin/Release/net10.0/rag.dll ingest "$work/docs" "${mode[@]}" >/dev/null 2>&1 &
   pid=$!
   delay=$(awk -v s=$RANDOM -v t="$clean_seconds" 'BEGIN { srand(s); printf "%.2f", t * (0.4 + rand() * 0.5) }')
   sleep "$delay"
@@ -56,7 +56,7 @@ if [ "$workers" -gt 0 ]; then
   # The killed run's jobs stay leased until their lease expires; then any worker redoes them.
   sleep "$Jobs__LeaseSeconds"
   start=$(date +%s.%N)
-  if Store__DataDirectory="$work/crashed" timeout 120 dotnet src/Orchestrator/bin/Release/net10.0/rag.dll \
+  if Store__DataDirectory="$work/crashed" timeout 120 dotnet src/Orchestrator/Cli/bin/Release/net10.0/rag.dll \
        worker --drain --count "$workers" > "$work/drain.txt" 2>&1 && grep -q '^queue drained' "$work/drain.txt"; then
     echo "  drain: $(grep '^queue drained' "$work/drain.txt") after $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
   else

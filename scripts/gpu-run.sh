@@ -12,7 +12,7 @@ case "${1:-}" in
   pack)
     publish=$(mktemp -d)
     mkdir -p .gpu
-    dotnet publish src/Orchestrator -c Release -r linux-x64 --self-contained -p:TorchBackend=none \
+    dotnet publish src/Orchestrator/Cli -c Release -r linux-x64 --self-contained -p:TorchBackend=none \
       -o "$publish" -nologo -v q
     XZ_OPT="-1 -T0" tar -C "$publish" -cJf .gpu/rag.tar.xz .
     rm -rf "$publish"

@@ -1,5 +1,6 @@
 using Rag.Generator.Generation;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Rag.Generator.Tests;
 
@@ -9,7 +10,7 @@ public class SamplerTests
 
     private static int[] Draw(SamplingOptions options, float[] logits, int draws, IReadOnlyDictionary<int, int>? counts = null)
     {
-        using var sampler = new Sampler(options);
+        var sampler = new Sampler(options);
         using var x = torch.tensor(logits);
         return Enumerable.Range(0, draws).Select(_ => sampler.Sample(x, counts ?? NoCounts)).ToArray();
     }
@@ -41,7 +42,7 @@ public class SamplerTests
     [Fact]
     public void Accepts_a_batch_row_of_shape_1_by_V()
     {
-        using var sampler = new Sampler(new SamplingOptions { Temperature = 0 });
+        var sampler = new Sampler(new SamplingOptions { Temperature = 0 });
         using var x = torch.tensor(new float[] { 0, 2, 1 }, [1, 3]);
         Assert.Equal(1, sampler.Sample(x, NoCounts));
     }
@@ -96,6 +97,39 @@ public class SamplerTests
         var options = new SamplingOptions { Seed = 9, FrequencyPenalty = 1 };  // p(0) = 1 / (1 + e^2) ~ 0.12
         var zeros = Draw(options, logits, 500, counts).Count(t => t == 0);
         Assert.InRange(zeros, 25, 100);
+    }
+
+    public static TheoryData<SamplingOptions> EveryOption => new()
+    {
+        new SamplingOptions { Temperature = 0 },
+        new SamplingOptions { Seed = 1 },
+        new SamplingOptions { Temperature = 0.7, TopP = 0.9, Seed = 7 },
+        new SamplingOptions { TopK = 5, Seed = 2 },
+        new SamplingOptions { TopP = 0.3, PresencePenalty = 0.5, FrequencyPenalty = 0.5, Seed = 3 },
+    };
+
+    // The CUDA crash of `rag ask` (a CPU random generator handed to multinomial on CUDA probabilities) in a form a
+    // CPU-only machine can run: the meta device has no data and no generator, so every step of the choice must be
+    // a tensor operation on the logits' own device.
+    [Theory]
+    [MemberData(nameof(EveryOption))]
+    public void The_choice_is_made_on_the_logits_device(SamplingOptions options)
+    {
+        var sampler = new Sampler(options);
+        using var scope = torch.NewDisposeScope();
+        var logits = torch.randn(1000, device: new torch.Device("meta"));
+        var choice = sampler.Choose(logits, new Dictionary<int, int> { [3] = 2 });
+        Assert.Equal(DeviceType.META, choice.device.type);
+        Assert.Equal(0, choice.dim());
+    }
+
+    [Fact]
+    public void Draws_follow_the_distribution()
+    {
+        var logits = LogProbabilities(0.6, 0.3, 0.1);
+        var drawn = Draw(new SamplingOptions { Seed = 11 }, logits, 2000);
+        Assert.InRange(drawn.Count(t => t == 0), 1100, 1300);
+        Assert.InRange(drawn.Count(t => t == 2), 140, 260);
     }
 
     [Theory]

@@ -48,6 +48,20 @@ public sealed class GeneratorBenchmark(GeneratorBenchmarkSettings settings, Acti
             yield return MeasureRow(subject, model, passages);
     }
 
+    /// <summary>Device-to-device copy rate in bytes/s, counting bytes read plus bytes written (1 GiB buffers).</summary>
+    public static double MeasureCopyBandwidth(Device device, int iterations = 10)
+    {
+        using var scope = NewDisposeScope();
+        var source = rand([256L << 20], ScalarType.Float32, device);
+        var target = empty_like(source);
+        for (int i = 0; i < 3; i++) target.copy_(source);
+        Synchronize(device);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < iterations; i++) target.copy_(source);
+        Synchronize(device);
+        return 2.0 * source.NumberOfElements * sizeof(float) * iterations / watch.Elapsed.TotalSeconds;
+    }
+
     /// <summary>Dense bf16 (or the given dtype) matmul rate of this device: the ceiling the prefill is compared with.</summary>
     public static double MeasureMatmulTflops(Device device, ScalarType dtype, int size = 8192, int iterations = 20)
     {

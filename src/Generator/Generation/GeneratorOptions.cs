@@ -29,6 +29,15 @@ public sealed class GeneratorOptions
     /// <summary>Tokens per segment of the model's chunked parallel WKV scan.</summary>
     public int SegmentLength { get; set; } = 4096;
 
+    /// <summary>"auto" (Rag's CUDA kernels on CUDA when they load), "on" (fail with the reason if not) or "off".</summary>
+    public string Kernels { get; set; } = "auto";
+
+    /// <summary>NVRTC library file or folder, when it is not where TorchSharp-cuda-linux or PyTorch put it.</summary>
+    public string NvrtcPath { get; set; } = "";
+
+    /// <summary>Compiled kernel cache; empty = $XDG_CACHE_HOME/rag/kernels or ~/.cache/rag/kernels.</summary>
+    public string KernelCacheDirectory { get; set; } = "";
+
     /// <summary>Completion token limit when a request sets none.</summary>
     public int MaxTokens { get; set; } = 512;
 
@@ -71,6 +80,7 @@ public sealed class GeneratorOptions
         if (!Regex.IsMatch(Device ?? "", @"^(cpu|cuda(:\d+)?)$"))
             yield return $"{SectionName}:Device '{Device}' must be 'cpu', 'cuda' or 'cuda:N'.";
         if (!Dtypes.Contains(Dtype)) yield return $"{SectionName}:Dtype '{Dtype}' must be one of {string.Join(", ", Dtypes)}.";
+        if (Kernels is not ("auto" or "on" or "off")) yield return $"{SectionName}:Kernels '{Kernels}' must be 'auto', 'on' or 'off'.";
         if (ChunkLength < 1) yield return $"{SectionName}:ChunkLength {ChunkLength} must be >= 1.";
         if (SegmentLength < 1) yield return $"{SectionName}:SegmentLength {SegmentLength} must be >= 1.";
         if (MaxTokens < 1) yield return $"{SectionName}:MaxTokens {MaxTokens} must be >= 1.";

@@ -5,10 +5,10 @@ namespace Rag.Generator.Model;
 /// <summary>A pre-norm residual block: x += TimeMix(ln1(x)); x += ChannelMix(ln2(x)).</summary>
 internal sealed class Block(ModelWeights weights, Rwkv7Config config, int layer, Wkv7 wkv) : IDisposable
 {
-    private readonly LayerNorm ln1 = new(weights, $"blocks.{layer}.ln1");
-    private readonly LayerNorm ln2 = new(weights, $"blocks.{layer}.ln2");
-    private readonly TimeMix att = new(weights, $"blocks.{layer}.att", config, layer, wkv);
-    private readonly ChannelMix ffn = new(weights, $"blocks.{layer}.ffn");
+    internal readonly LayerNorm ln1 = new(weights, $"blocks.{layer}.ln1");
+    internal readonly LayerNorm ln2 = new(weights, $"blocks.{layer}.ln2");
+    internal readonly TimeMix att = new(weights, $"blocks.{layer}.att", config, layer, wkv);
+    internal readonly ChannelMix ffn = new(weights, $"blocks.{layer}.ffn");
 
     public Tensor Forward(Tensor x, Rwkv7LayerState state, ref Tensor? vFirst)
     {

@@ -8,6 +8,10 @@ internal sealed class LayerNorm(Tensor weight, Tensor bias) : IDisposable
 {
     public LayerNorm(ModelWeights weights, string prefix) : this(weights[$"{prefix}.weight"], weights[$"{prefix}.bias"]) { }
 
+    public Tensor Weight => weight;
+
+    public Tensor Bias => bias;
+
     public Tensor Forward(Tensor x) => F.layer_norm(x, [weight.shape[0]], weight, bias, 1e-5);
 
     public void Dispose()

@@ -1,4 +1,5 @@
 using Rag.Generator.Checkpoints;
+using Rag.Generator.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -16,6 +17,7 @@ public sealed class Rwkv7Model : ILanguageModel
     private readonly Block[] _blocks;
     private readonly LayerNorm _lnOut;
     private readonly Tensor _head;      // [V, C]
+    private readonly Rwkv7Decoder? _decoder;  // decode steps on Rag's CUDA kernels, when they run
 
     private Rwkv7Model(Rwkv7Config config, ModelWeights weights, ModelLoadOptions options)
     {
@@ -32,11 +34,17 @@ public sealed class Rwkv7Model : ILanguageModel
             _embedding = F.layer_norm(emb, [config.EmbeddingSize], weights.Float("blocks.0.ln0.weight"),
                 weights.Float("blocks.0.ln0.bias"), 1e-5).to(Dtype).DetachFromDisposeScope();
         }
-        var wkv = new Wkv7(options.ChunkLength, tensorFloat32: Dtype != ScalarType.Float32);
+        var kernels = Rwkv7Kernels.Load(config, Device, Dtype, options.ResolveKernels(), options.NvrtcPath, options.KernelCacheDirectory, out var reason);
+        KernelStatus = kernels?.Description ?? (reason is null ? "off" : $"off ({reason})");
+        var wkv = new Wkv7(options.ChunkLength, tensorFloat32: Dtype != ScalarType.Float32, kernels);
         _blocks = Enumerable.Range(0, config.LayerCount).Select(i => new Block(weights, config, i, wkv)).ToArray();
         _lnOut = new LayerNorm(weights, "ln_out");
         _head = weights["head.weight"];
+        if (kernels is not null) _decoder = new Rwkv7Decoder(kernels, config, _embedding, _blocks, _lnOut, _head);
     }
+
+    /// <summary>Which forward path runs: Rag's CUDA kernels (with the compiler that built them) or "off" (with why, under auto).</summary>
+    public string KernelStatus { get; }
 
     public Rwkv7Config Config { get; }
 
@@ -136,6 +144,7 @@ public sealed class Rwkv7Model : ILanguageModel
     {
         var rwkvState = CheckInputs(tokens, state);
         using var noGrad = no_grad();
+        if (_decoder is not null && tokens.shape[1] == 1 && !allPositions) return _decoder.Step(tokens, rwkvState);
         using var scope = NewDisposeScope();
         tokens = tokens.to(Device);
         long T = tokens.shape[1];
@@ -183,7 +192,13 @@ public sealed class Rwkv7Model : ILanguageModel
         if (tokens.shape[0] != rwkvState.Batch)
             throw new ArgumentException($"Tokens have batch {tokens.shape[0]} but the state holds {rwkvState.Batch} sequences.", nameof(tokens));
         long min, max;
-        using (NewDisposeScope()) (min, max) = (tokens.min().item<long>(), tokens.max().item<long>());
+        // Ids on the host are checked where they are (a GPU tensor's check would stall every decode step).
+        if (tokens.device.type == DeviceType.CPU && tokens.is_contiguous())
+        {
+            var ids = tokens.data<long>();
+            (min, max) = (ids.Min(), ids.Max());
+        }
+        else using (NewDisposeScope()) (min, max) = (tokens.min().item<long>(), tokens.max().item<long>());
         if (min < 0 || max >= VocabSize)
             throw new ArgumentOutOfRangeException(nameof(tokens), $"Token ids must be in [0, {VocabSize}); got values from {min} to {max}.");
         return rwkvState;
@@ -191,6 +206,7 @@ public sealed class Rwkv7Model : ILanguageModel
 
     public void Dispose()
     {
+        _decoder?.Dispose();
         _embedding.Dispose();
         foreach (var block in _blocks) block.Dispose();
         _lnOut.Dispose();

@@ -11,16 +11,16 @@ namespace Rag.Generator.Model;
 /// </summary>
 internal sealed class TimeMix : IDisposable
 {
-    private readonly int H, N;
-    private readonly Tensor x_r, x_w, x_k, x_v, x_a, x_g; // token-shift mixes [1, 1, C]
-    private readonly Tensor w0, w1, w2;                   // decay LoRA
-    private readonly Tensor a0, a1, a2;                   // in-context learning rate LoRA
-    private readonly Tensor? v0, v1, v2;                  // value residual towards v_first (layers > 0)
-    private readonly Tensor g1, g2;                       // gate LoRA
-    private readonly Tensor k_k, k_a;                     // [1, 1, C]
-    private readonly Tensor r_k;                          // bonus [H, N], fp32
-    private readonly Tensor receptance, key, value, output; // [C, C]
-    private readonly Tensor ln_x_weight, ln_x_bias;       // [C], fp32
+    internal readonly int H, N;
+    internal readonly Tensor x_r, x_w, x_k, x_v, x_a, x_g; // token-shift mixes [1, 1, C]
+    internal readonly Tensor w0, w1, w2;                   // decay LoRA
+    internal readonly Tensor a0, a1, a2;                   // in-context learning rate LoRA
+    internal readonly Tensor? v0, v1, v2;                  // value residual towards v_first (layers > 0)
+    internal readonly Tensor g1, g2;                       // gate LoRA
+    internal readonly Tensor k_k, k_a;                     // [1, 1, C]
+    internal readonly Tensor r_k;                          // bonus [H, N], fp32
+    internal readonly Tensor receptance, key, value, output; // [C, C]
+    internal readonly Tensor ln_x_weight, ln_x_bias;       // [C], fp32
     private readonly Wkv7 wkv;
 
     public TimeMix(ModelWeights weights, string prefix, Rwkv7Config config, int layer, Wkv7 wkv)

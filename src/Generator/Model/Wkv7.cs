@@ -1,3 +1,4 @@
+using Rag.Generator.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -22,10 +23,19 @@ namespace Rag.Generator.Model;
 /// </summary>
 public sealed class Wkv7
 {
+    private readonly Rwkv7Kernels? _kernels;
+
     /// <param name="tensorFloat32">
     /// Let the chunked form's fp32 matmuls use TF32 tensor cores on CUDA: several times faster, with about
     /// 1e-3 relative rounding, which is far below the error of a bf16/fp16 model and so only used for those.
     /// </param>
+    /// <param name="kernels">When given, every forward runs Rag's CUDA scan instead of the tensor-op forms below.</param>
+    internal Wkv7(int chunkLength, bool tensorFloat32, Rwkv7Kernels? kernels)
+        : this(chunkLength, tensorFloat32)
+    {
+        _kernels = kernels;
+    }
+
     public Wkv7(int chunkLength, bool tensorFloat32 = false)
     {
         TensorFloat32 = tensorFloat32;
@@ -43,7 +53,8 @@ public sealed class Wkv7
     /// <paramref name="state"/> [B, H, N, N] fp32 is advanced in place. Returns y [B, T, H, N].
     /// </summary>
     public Tensor Forward(Tensor r, Tensor logW, Tensor k, Tensor v, Tensor a, Tensor b, Tensor state) =>
-        r.shape[1] == 1
+        _kernels is not null ? _kernels.Wkv7Prefill(r, logW, k, v, a, b, state)
+        : r.shape[1] == 1
             ? Step(r.squeeze(1), logW.squeeze(1), k.squeeze(1), v.squeeze(1), a.squeeze(1), b.squeeze(1), state).unsqueeze(1)
             : Chunked(r, logW, k, v, a, b, state);
 

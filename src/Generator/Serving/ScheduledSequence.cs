@@ -55,7 +55,6 @@ internal sealed class ScheduledSequence(int[] prompt, SamplingOptions sampling, 
         State = null;
         Logits?.Dispose();
         Logits = null;
-        Sampler.Dispose();
         Output.Writer.TryComplete(error);
     }
 }

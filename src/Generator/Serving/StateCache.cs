@@ -172,9 +172,18 @@ public sealed class StateCache(Device device, long deviceBytes, long hostBytes) 
         Increment(_textLengths, key.Length, 1);
     }
 
-    private static Tensor Native(int[] ids) => torch.tensor(ids).DetachFromDisposeScope();
+    /// <summary>A copy in memory libtorch owns (a tensor made from an array may keep the array pinned instead).</summary>
+    private static Tensor Native(int[] ids)
+    {
+        using var wrapped = torch.tensor(ids);
+        return wrapped.clone().DetachFromDisposeScope();
+    }
 
-    private static Tensor Native(string text) => torch.tensor(text.Select(c => (short)c).ToArray()).DetachFromDisposeScope();
+    private static Tensor Native(string text)
+    {
+        using var wrapped = torch.tensor(text.Select(c => (short)c).ToArray());
+        return wrapped.clone().DetachFromDisposeScope();
+    }
 
     private static int[] IdsOf(Entry entry) => entry.Ids.data<int>().ToArray();
 

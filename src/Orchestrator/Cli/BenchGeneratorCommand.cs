@@ -28,9 +28,10 @@ public static class BenchGeneratorCommand
         var chunk = new Option<int>("--chunk-length") { Description = "RWKV chunk length inside a segment.", DefaultValueFactory = _ => 32 };
         var csv = new Option<string?>("--csv") { Description = "Also write the rows as CSV to this file." };
         var breakdown = new Option<bool>("--breakdown") { Description = "Also time the parts of one RWKV prefill segment alone (projections, LoRAs, WKV, head)." };
+        var kernels = new Option<string>("--kernels") { Description = "auto, on, off, or both (one RWKV row set on Rag's CUDA kernels, one on the TorchSharp path).", DefaultValueFactory = _ => "auto" };
         var command = new Command("generator", "Prefill/decode benchmark of RWKV-7 (and a softmax baseline) at a published shape.")
         {
-            shape, passages, passageTokens, device, dtype, baseline, repeats, decodeBatches, segment, chunk, csv, breakdown,
+            shape, passages, passageTokens, device, dtype, baseline, repeats, decodeBatches, segment, chunk, csv, breakdown, kernels,
         };
         command.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
         {
@@ -42,11 +43,17 @@ public static class BenchGeneratorCommand
                 Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!,
                 ChunkLength = parse.GetValue(chunk), SegmentLength = parse.GetValue(segment),
             };
+            var kernelModes = parse.GetValue(kernels) is "both" ? new[] { "on", "off" } : [parse.GetValue(kernels)!];
+            loadOptions.Kernels = kernelModes[0];
             loadOptions.Validate();
             var settings = new GeneratorBenchmarkSettings(
                 CliOptions.PositiveIntList(parse.GetValue(passages)!, "--passages"), parse.GetValue(passageTokens), parse.GetValue(repeats),
                 DecodeBatches: CliOptions.PositiveIntList(parse.GetValue(decodeBatches)!, "--decode-batches"));
-            var subjects = new List<BenchmarkSubject> { Rwkv(config, loadOptions) };
+            var subjects = kernelModes.Select(mode => Rwkv(config, new ModelLoadOptions
+            {
+                Device = loadOptions.Device, Dtype = loadOptions.Dtype, ChunkLength = loadOptions.ChunkLength,
+                SegmentLength = loadOptions.SegmentLength, Kernels = mode,
+            }, kernelModes.Length > 1 ? $"rwkv7 kernels {mode}" : "rwkv7")).ToList();
             switch (parse.GetValue(baseline))
             {
                 case "softmax": subjects.Add(Softmax(config, loadOptions)); break;
@@ -57,6 +64,13 @@ public static class BenchGeneratorCommand
             var (dev, scalar) = (loadOptions.ResolveDevice(), loadOptions.ResolveDtype());
             Console.WriteLine($"shape {shapeName}: {config}; {config.ParameterCount:N0} parameters; {dev} {loadOptions.Dtype}");
             Console.WriteLine($"matmul rate ({loadOptions.Dtype}, 8192³): {GeneratorBenchmark.MeasureMatmulTflops(dev, scalar, size: dev.type == TorchSharp.DeviceType.CUDA ? 8192 : 1024, iterations: dev.type == TorchSharp.DeviceType.CUDA ? 20 : 2):F1} TFLOP/s");
+            if (dev.type == TorchSharp.DeviceType.CUDA)
+            {
+                double bandwidth = GeneratorBenchmark.MeasureCopyBandwidth(dev);
+                long weightBytes = config.ParameterCount * (scalar == TorchSharp.torch.ScalarType.Float32 ? 4 : 2);
+                Console.WriteLine($"device copy bandwidth {bandwidth / 1e12:F2} TB/s (read + write); weights {weightBytes / 1e9:F2} GB: " +
+                                  $"decode floor at batch 1 (weights read once per token) {weightBytes / bandwidth * 1e3:F3} ms/token");
+            }
             var bench = new GeneratorBenchmark(settings, message => Console.Error.WriteLine(message));
             var rows = subjects.SelectMany(bench.Run).ToList();
             Console.WriteLine(Table(rows, settings));
@@ -75,9 +89,14 @@ public static class BenchGeneratorCommand
         return command;
     }
 
-    private static BenchmarkSubject Rwkv(Rwkv7Config c, ModelLoadOptions options) => new(
-        "rwkv7",
-        () => Rwkv7Model.CreateRandom(c, options, seed: 1),
+    private static BenchmarkSubject Rwkv(Rwkv7Config c, ModelLoadOptions options, string name) => new(
+        name,
+        () =>
+        {
+            var model = Rwkv7Model.CreateRandom(c, options, seed: 1);
+            Console.WriteLine($"{name}: {model.KernelStatus}");
+            return model;
+        },
         tokens => FlopCount.Rwkv7Prefill(c.LayerCount, c.EmbeddingSize, c.HeadSize, c.FfnSize, c.VocabSize,
             c.DecayLoraRank, c.LearningRateLoraRank, c.ValueLoraRank, c.GateLoraRank, tokens));
 

@@ -29,22 +29,26 @@ public static class ModelCommand
         var dtype = new Option<string>("--dtype") { Description = "fp32, bf16 or fp16.", DefaultValueFactory = _ => "fp32" };
         var tolerance = new Option<double?>("--tolerance") { Description = "Max relative error to pass (default: 1e-4 fp32, 0.02 fp16, 0.125 bf16)." };
         var chunk = new Option<int>("--chunk-length") { Description = "Prefill chunk length.", DefaultValueFactory = _ => 32 };
+        var kernels = new Option<string>("--kernels") { Description = "auto, on or off: Rag's CUDA kernels or the TorchSharp reference path.", DefaultValueFactory = _ => "auto" };
         var command = new Command("check", "Run every case of an expected-logits file and print the max relative error per case with PASS/FAIL (exit 1 on FAIL).")
         {
-            model, expected, device, dtype, tolerance, chunk,
+            model, expected, device, dtype, tolerance, chunk, kernels,
         };
         command.SetAction((parse, ct) => CliErrors.RunAsync(() =>
         {
-            var options = new ModelLoadOptions { Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!, ChunkLength = parse.GetValue(chunk) };
+            var options = new ModelLoadOptions
+            {
+                Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!, ChunkLength = parse.GetValue(chunk), Kernels = parse.GetValue(kernels)!,
+            };
             double limit = parse.GetValue(tolerance) ?? DefaultTolerance(options.Dtype);
             using var rwkv = Rwkv7Model.Load(parse.GetValue(model)!, options);
-            Console.WriteLine($"model {parse.GetValue(model)}: {rwkv.Config} on {options.Device} {options.Dtype}; tolerance {limit:G3}");
+            Console.WriteLine($"model {parse.GetValue(model)}: {rwkv.Config} on {options.Device} {options.Dtype}; kernels {rwkv.KernelStatus}; tolerance {limit:G3}");
             bool pass = true;
             foreach (var result in ParityCheck.Run(rwkv, parse.GetValue(expected)!))
             {
                 bool ok = result.MaxRelativeError <= limit;
                 pass &= ok;
-                Console.WriteLine($"{result.Case,-8} batch {result.Batch} tokens {result.Tokens,5}  max rel err {result.MaxRelativeError:E3}  {(ok ? "PASS" : "FAIL")}");
+                Console.WriteLine($"{result.Case,-13} batch {result.Batch} tokens {result.Tokens,5}  max rel err {result.MaxRelativeError:E3}  {(ok ? "PASS" : "FAIL")}");
             }
             Console.WriteLine(pass ? "PASS" : "FAIL");
             return Task.FromResult(pass ? CliErrors.Ok : CliErrors.Failed);

@@ -102,6 +102,7 @@ public static class RagServices
         var load = new ModelLoadOptions
         {
             Device = options.Device, Dtype = options.Dtype, ChunkLength = options.ChunkLength, SegmentLength = options.SegmentLength,
+            Kernels = options.Kernels, NvrtcPath = options.NvrtcPath, KernelCacheDirectory = options.KernelCacheDirectory,
         };
         return options.ModelPath.StartsWith(GeneratorOptions.RandomPrefix, StringComparison.Ordinal)
             ? Rwkv7Model.CreateRandom(Rwkv7Config.Published[options.ModelPath[GeneratorOptions.RandomPrefix.Length..]], load, seed: 1)

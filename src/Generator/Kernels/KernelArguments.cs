@@ -1,0 +1,75 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Rag.Generator.Kernels;
+
+// The argument structs of rwkv7.cu, field for field (sequential layout matches the C structs' padding).
+#pragma warning disable CS0649  // fields are set through object initialisers and read by the GPU
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct WkvPrefillArgs
+{
+    public IntPtr R, LogW, K, A, B, V, State, Y;
+    public int T, H;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct EmbedArgs
+{
+    public IntPtr Embedding, Tokens, X;
+    public int C;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct ShiftMixArgs
+{
+    public IntPtr X, LnWeight, LnBias, Table;
+    public int ShiftSlot;
+    public IntPtr Mix, Out;
+    public int B, C, M;
+}
+
+internal enum Activation { None = 0, Tanh = 1, Sigmoid = 2, ReluSquared = 3, LogDecay = 4 }
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct GemvJob
+{
+    public IntPtr W, X, Y, Bias;
+    public int N, K;
+    public Activation Act;
+    public int Accumulate;
+}
+
+[InlineArray(GemvArgs.MaxJobs)]
+internal struct GemvJobs
+{
+    private GemvJob _first;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct GemvArgs
+{
+    public const int MaxJobs = 8;
+    public const int WarpsPerBlock = 8;  // 256 threads
+    public const int RowsPerWarp = 1;  // rwkv7.cu: ROWS_PER_WARP
+
+    public GemvJobs Jobs;
+    public int Count, B;
+
+    public GemvArgs(int batch, params GemvJob[] jobs)
+    {
+        if (jobs.Length > MaxJobs) throw new ArgumentOutOfRangeException(nameof(jobs), jobs.Length, $"At most {MaxJobs} matrices per launch.");
+        for (int i = 0; i < jobs.Length; i++) Jobs[i] = jobs[i];
+        (Count, B) = (jobs.Length, batch);
+    }
+
+    public static int Blocks(IEnumerable<GemvJob> jobs) =>
+        (jobs.Sum(j => (j.N + RowsPerWarp - 1) / RowsPerWarp) + WarpsPerBlock - 1) / WarpsPerBlock;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct WkvDecodeArgs
+{
+    public IntPtr R, K, V, LogW, A, G, VResidual, VFirst, KK, KA, RK, LnXWeight, LnXBias, Y, Table;
+    public int WkvSlot, H;
+}

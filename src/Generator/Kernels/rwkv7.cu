@@ -1,0 +1,394 @@
+// RWKV-7 (x070) CUDA kernels, compiled at run time by NVRTC (see KernelCompiler.cs).
+//
+// Activations are fp32; the large matrices stay in the model dtype W (bf16, fp16 or fp32); the WKV state is fp32.
+// No headers are included, so NVRTC needs nothing from a CUDA toolkit: 16-bit floats are converted with bit
+// operations (bf16) or one PTX instruction (fp16).
+//
+// Head size N is 64 (every published RWKV-7); the host checks it before using these kernels.
+
+typedef unsigned short u16;
+typedef unsigned long long u64;
+
+struct bf16 { u16 bits; };
+struct f16 { u16 bits; };
+
+__device__ __forceinline__ float to_float(float x) { return x; }
+__device__ __forceinline__ float to_float(bf16 x) { return __uint_as_float(((unsigned)x.bits) << 16); }
+__device__ __forceinline__ float to_float(f16 x) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(x.bits)); return f; }
+
+template <typename T> __device__ __forceinline__ T from_float(float x);
+template <> __device__ __forceinline__ float from_float<float>(float x) { return x; }
+template <> __device__ __forceinline__ bf16 from_float<bf16>(float x)
+{
+    unsigned u = __float_as_uint(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return bf16{(u16)((u >> 16) | 0x40u)};  // NaN stays NaN
+    u += 0x7fffu + ((u >> 16) & 1u);                                                // round to nearest even
+    return bf16{(u16)(u >> 16)};
+}
+template <> __device__ __forceinline__ f16 from_float<f16>(float x)
+{
+    u16 h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));
+    return f16{h};
+}
+
+// Eight consecutive elements (16- or 32-byte aligned) as fp32.
+__device__ __forceinline__ void load8(const float* p, float* o)
+{
+    float4 a = *(const float4*)p, b = *(const float4*)(p + 4);
+    o[0] = a.x; o[1] = a.y; o[2] = a.z; o[3] = a.w; o[4] = b.x; o[5] = b.y; o[6] = b.z; o[7] = b.w;
+}
+__device__ __forceinline__ void load8(const bf16* p, float* o)
+{
+    uint4 u = *(const uint4*)p;
+    unsigned w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int i = 0; i < 4; i++) { o[2 * i] = __uint_as_float(w[i] << 16); o[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u); }
+}
+__device__ __forceinline__ void load8(const f16* p, float* o)
+{
+    uint4 u = *(const uint4*)p;
+    unsigned w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int i = 0; i < 4; i++) { o[2 * i] = to_float(f16{(u16)(w[i] & 0xffffu)}); o[2 * i + 1] = to_float(f16{(u16)(w[i] >> 16)}); }
+}
+
+__device__ __forceinline__ float warp_sum(float v)
+{
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// Sum over the whole block (blockDim.x a multiple of 32, at most 1024); every thread gets the total.
+__device__ float block_sum(float v, float* scratch)
+{
+    v = warp_sum(v);
+    const int warps = blockDim.x >> 5;
+    if ((threadIdx.x & 31) == 0) scratch[threadIdx.x >> 5] = v;
+    __syncthreads();
+    float total = 0;
+    for (int i = 0; i < warps; i++) total += scratch[i];
+    __syncthreads();
+    return total;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Prefill: the WKV-7 recurrence over T tokens, per head, exactly as the reference kernel computes it:
+//   S_t = S_{t-1} (diag(w_t) + a_t b_tᵀ) + v_t k_tᵀ,    y_t = S_t r_t        (S: value × key, 64 × 64, fp32)
+// The rows of S evolve independently given the step's shared vectors (w, a, b, k, r), so one block per (batch,
+// head) gives each row to 4 threads (16 key columns each): a step is 16-wide dot products, two shuffles for S a and
+// two for y. A head's 64 rows are split over 4 blocks of 16 rows: every thread reads 320 bytes of step vectors from
+// shared memory per step, and one block per SM keeps that traffic from being the bound. The step vectors are staged
+// in shared memory CH steps at a time, the next chunk prefetched into registers while the current one runs.
+// ---------------------------------------------------------------------------------------------------------------
+
+__device__ __forceinline__ void load16(const float4* p, float* o)
+{
+#pragma unroll
+    for (int m = 0; m < 4; m++) { float4 x = p[m]; o[4 * m] = x.x; o[4 * m + 1] = x.y; o[4 * m + 2] = x.z; o[4 * m + 3] = x.w; }
+}
+
+#define CH 8            // steps per staged chunk
+#define QSTRIDE 20      // a quarter (16 floats) padded to 20: the four quarters a warp reads sit in distinct banks
+#define ROWS 16         // value rows per block: 64 threads
+#define STAGED (6 * CH * 16 / (ROWS * 4))  // float4 each thread stages per chunk
+
+struct WkvPrefillArgs
+{
+    const float* r; const float* logw; const float* k; const float* a; const float* b; const float* v;  // [B, T, H, 64]
+    float* state;  // [B, H, 64, 64], advanced in place
+    float* y;      // [B, T, H, 64]
+    int T, H;
+};
+
+extern "C" __global__ void __launch_bounds__(ROWS * 4) wkv7_prefill(WkvPrefillArgs p)
+{
+    __shared__ float4 steps[2][CH][5][QSTRIDE];  // r, w, k, a, b of each step: 4 quarters of 16, padded to 20
+    __shared__ float values[2][CH][64];
+
+    const int bh = blockIdx.x / (64 / ROWS), batch = bh / p.H, h = bh % p.H;
+    const int i = (blockIdx.x % (64 / ROWS)) * ROWS + (threadIdx.x >> 2), q = threadIdx.x & 3;  // value row i, key columns q*16 ..
+    const long rowStride = (long)p.H * 64;                  // between consecutive tokens
+    const long base = (long)batch * p.T * rowStride + (long)h * 64;
+
+    // Staging: a chunk is 6 vectors × CH steps × 16 float4; each thread moves STAGED of them.
+    float4 pending[STAGED];
+    auto fetch = [&](int chunk) {
+#pragma unroll
+        for (int m = 0; m < STAGED; m++)
+        {
+            int f = threadIdx.x + ROWS * 4 * m, vec = f / (CH * 16), rem = f % (CH * 16), s = rem / 16, j4 = rem % 16;
+            int t = chunk * CH + s;
+            const float* src = vec == 0 ? p.r : vec == 1 ? p.logw : vec == 2 ? p.k : vec == 3 ? p.a : vec == 4 ? p.b : p.v;
+            pending[m] = t < p.T ? *(const float4*)(src + base + t * rowStride + j4 * 4) : make_float4(0, 0, 0, 0);
+        }
+    };
+    auto stage = [&](int buffer) {
+#pragma unroll
+        for (int m = 0; m < STAGED; m++)
+        {
+            int f = threadIdx.x + ROWS * 4 * m, vec = f / (CH * 16), rem = f % (CH * 16), s = rem / 16, j4 = rem % 16;
+            float4 x = pending[m];
+            if (vec == 1) x = make_float4(__expf(x.x), __expf(x.y), __expf(x.z), __expf(x.w));  // w = exp(log w)
+            if (vec < 5) steps[buffer][s][vec][(j4 >> 2) * (QSTRIDE / 4) + (j4 & 3)] = x;
+            else *(float4*)&values[buffer][s][j4 * 4] = x;
+        }
+    };
+
+    float S[16];
+    float* row = p.state + ((long)bh * 64 + i) * 64 + q * 16;
+#pragma unroll
+    for (int j = 0; j < 16; j += 4) { float4 x = *(const float4*)(row + j); S[j] = x.x; S[j + 1] = x.y; S[j + 2] = x.z; S[j + 3] = x.w; }
+
+    const int chunks = (p.T + CH - 1) / CH;
+    fetch(0);
+    stage(0);
+    __syncthreads();
+    for (int c = 0; c < chunks; c++)
+    {
+        const int cur = c & 1;
+        if (c + 1 < chunks) fetch(c + 1);
+        // Unrolled so one step's y reduction overlaps the next step's S a. Steps past T were staged as w = 1 and
+        // k = v = a = b = 0, which leave S as it is.
+#pragma unroll
+        for (int s = 0; s < CH; s++)
+        {
+            float r[16], w[16], k[16], a[16], b[16];
+            load16(&steps[cur][s][0][q * (QSTRIDE / 4)], r);
+            load16(&steps[cur][s][1][q * (QSTRIDE / 4)], w);
+            load16(&steps[cur][s][2][q * (QSTRIDE / 4)], k);
+            load16(&steps[cur][s][3][q * (QSTRIDE / 4)], a);
+            load16(&steps[cur][s][4][q * (QSTRIDE / 4)], b);
+            const float v = values[cur][s][i];
+            float sa[4] = {0, 0, 0, 0}, y[4] = {0, 0, 0, 0};  // four partial sums: short dependency chains
+#pragma unroll
+            for (int j = 0; j < 16; j++) sa[j & 3] = fmaf(S[j], a[j], sa[j & 3]);
+            float saTotal = (sa[0] + sa[1]) + (sa[2] + sa[3]);
+            saTotal += __shfl_xor_sync(0xffffffffu, saTotal, 1);
+            saTotal += __shfl_xor_sync(0xffffffffu, saTotal, 2);
+#pragma unroll
+            for (int j = 0; j < 16; j++)
+            {
+                S[j] = fmaf(S[j], w[j], fmaf(saTotal, b[j], v * k[j]));
+                y[j & 3] = fmaf(S[j], r[j], y[j & 3]);
+            }
+            float yTotal = (y[0] + y[1]) + (y[2] + y[3]);
+            yTotal += __shfl_xor_sync(0xffffffffu, yTotal, 1);
+            yTotal += __shfl_xor_sync(0xffffffffu, yTotal, 2);
+            const int t = c * CH + s;
+            if (q == 0 && t < p.T) p.y[base + t * rowStride + i] = yTotal;
+        }
+        if (c + 1 < chunks) stage(cur ^ 1);
+        __syncthreads();
+    }
+#pragma unroll
+    for (int j = 0; j < 16; j += 4) *(float4*)(row + j) = make_float4(S[j], S[j + 1], S[j + 2], S[j + 3]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decode: one token for each of B sequences, the whole model in 8 launches per layer (captured as one CUDA graph
+// by the host). The recurrent state is reached through a device table of pointers (per layer: time-mix shift,
+// WKV matrix, channel-mix shift), so one captured graph serves any state object of the same batch size.
+// ---------------------------------------------------------------------------------------------------------------
+
+// x[b, :] = emb[token[b], :]
+struct EmbedArgs { const void* emb; const long long* tokens; float* x; int C; };
+
+template <typename W>
+__device__ void embed(const EmbedArgs& p)
+{
+    const long long token = p.tokens[blockIdx.x];
+    for (int c = threadIdx.x; c < p.C; c += blockDim.x) p.x[(long)blockIdx.x * p.C + c] = to_float(((const W*)p.emb)[token * p.C + c]);
+}
+extern "C" __global__ void embed_bf16(EmbedArgs p) { embed<bf16>(p); }
+extern "C" __global__ void embed_f16(EmbedArgs p) { embed<f16>(p); }
+extern "C" __global__ void embed_f32(EmbedArgs p) { embed<float>(p); }
+
+// LayerNorm (eps 1e-5) of x[b, :], then RWKV's token shift: with the previous token's normalised input x₋₁
+// (from the state, which takes this token's in its place) each of the M outputs is xn + (x₋₁ - xn) · mix_m.
+// Without a shift slot (ln_out) the single output is xn itself.
+struct ShiftMixArgs
+{
+    const float* x;                        // [B, C]
+    const float* ln_w; const float* ln_b;  // [C]
+    const u64* table; int shift_slot;      // state table entry of the [B, C] shift (model dtype), or -1
+    const float* mix;                      // [M, C]
+    float* out;                            // [M, B, C]
+    int B, C, M;
+};
+
+template <typename W>
+__device__ void shift_mix(const ShiftMixArgs& p)
+{
+    __shared__ float scratch[32];
+    const int b = blockIdx.x;
+    const float* x = p.x + (long)b * p.C;
+    float sum = 0;
+    for (int c = threadIdx.x; c < p.C; c += blockDim.x) sum += x[c];
+    const float mean = block_sum(sum, scratch) / p.C;
+    float squares = 0;
+    for (int c = threadIdx.x; c < p.C; c += blockDim.x) { float d = x[c] - mean; squares += d * d; }
+    const float rstd = rsqrtf(block_sum(squares, scratch) / p.C + 1e-5f);
+    W* shift = p.shift_slot >= 0 ? (W*)p.table[p.shift_slot] + (long)b * p.C : nullptr;
+    for (int c = threadIdx.x; c < p.C; c += blockDim.x)
+    {
+        const float xn = (x[c] - mean) * rstd * p.ln_w[c] + p.ln_b[c];
+        if (!shift) { p.out[(long)b * p.C + c] = xn; continue; }
+        const float xx = to_float(shift[c]) - xn;
+        shift[c] = from_float<W>(xn);
+        for (int m = 0; m < p.M; m++) p.out[((long)m * p.B + b) * p.C + c] = fmaf(xx, p.mix[(long)m * p.C + c], xn);
+    }
+}
+extern "C" __global__ void shift_mix_bf16(ShiftMixArgs p) { shift_mix<bf16>(p); }
+extern "C" __global__ void shift_mix_f16(ShiftMixArgs p) { shift_mix<f16>(p); }
+extern "C" __global__ void shift_mix_f32(ShiftMixArgs p) { shift_mix<float>(p); }
+
+// y[b, n] (=|+=) act(bias[n] + Σ_k W[n, k] x[b, k]) for up to 8 independent matrices in one launch. A warp takes
+// ROWS_PER_WARP output rows and reads them once per 8 sequences (decode is bound by reading the weights).
+#define ACT_NONE 0
+#define ACT_TANH 1
+#define ACT_SIGMOID 2
+#define ACT_RELU_SQUARED 3
+#define ACT_LOG_DECAY 4   // log w = -exp(-softplus(-z) - 0.5): the decay soft-clamped to (e^-e^-0.5, 1)
+#define MAX_JOBS 8
+#define BATCH_GROUP 8
+#define ROWS_PER_WARP 1   // 4 was slower at every batch size on an H200 (150 registers: too few warps)
+
+struct GemvJob
+{
+    const void* w;      // [n, k] model dtype, row-major, k a multiple of 8
+    const float* x;     // [B, k]
+    float* y;           // [B, n]
+    const float* bias;  // [n] or null
+    int n, k, act, accumulate;
+};
+struct GemvArgs { GemvJob job[MAX_JOBS]; int count, B; };
+
+__device__ __forceinline__ float activate(float z, int act)
+{
+    switch (act)
+    {
+    case ACT_TANH: return tanhf(z);
+    case ACT_SIGMOID: return 1.f / (1.f + __expf(-z));
+    case ACT_RELU_SQUARED: { float r = fmaxf(z, 0.f); return r * r; }
+    case ACT_LOG_DECAY: { float u = -z; float softplus = u > 20.f ? u : log1pf(__expf(u)); return -__expf(-softplus - 0.5f); }
+    default: return z;
+    }
+}
+
+template <typename W>
+__device__ void gemv(const GemvArgs& p)
+{
+    const int lane = threadIdx.x & 31;
+    int warp = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), j = 0;
+    while (j < p.count && warp >= (p.job[j].n + ROWS_PER_WARP - 1) / ROWS_PER_WARP)
+        warp -= (p.job[j++].n + ROWS_PER_WARP - 1) / ROWS_PER_WARP;
+    if (j == p.count) return;
+    const GemvJob job = p.job[j];
+    const int n0 = warp * ROWS_PER_WARP, rows = min(ROWS_PER_WARP, job.n - n0);
+    const W* w = (const W*)job.w + (long)n0 * job.k;
+    for (int b0 = 0; b0 < p.B; b0 += BATCH_GROUP)
+    {
+        float acc[ROWS_PER_WARP][BATCH_GROUP];
+#pragma unroll
+        for (int r = 0; r < ROWS_PER_WARP; r++)
+#pragma unroll
+            for (int g = 0; g < BATCH_GROUP; g++) acc[r][g] = 0;
+        for (int c = lane * 8; c < job.k; c += 256)
+        {
+            float wv[ROWS_PER_WARP][8];
+#pragma unroll
+            for (int r = 0; r < ROWS_PER_WARP; r++)
+            {
+                if (r < rows) load8(w + (long)r * job.k + c, wv[r]);
+                else
+#pragma unroll
+                    for (int e = 0; e < 8; e++) wv[r][e] = 0;
+            }
+#pragma unroll
+            for (int g = 0; g < BATCH_GROUP; g++)
+            {
+                if (b0 + g < p.B)
+                {
+                    float xv[8];
+                    load8(job.x + (long)(b0 + g) * job.k + c, xv);
+#pragma unroll
+                    for (int r = 0; r < ROWS_PER_WARP; r++)
+#pragma unroll
+                        for (int e = 0; e < 8; e++) acc[r][g] = fmaf(wv[r][e], xv[e], acc[r][g]);
+                }
+            }
+        }
+#pragma unroll
+        for (int r = 0; r < ROWS_PER_WARP; r++)
+#pragma unroll
+            for (int g = 0; g < BATCH_GROUP; g++)
+            {
+                if (r >= rows || b0 + g >= p.B) continue;
+                float z = warp_sum(acc[r][g]);
+                if (lane == 0)
+                {
+                    const int n = n0 + r;
+                    z = activate(z + (job.bias ? job.bias[n] : 0.f), job.act);
+                    float* y = job.y + (long)(b0 + g) * job.n + n;
+                    *y = job.accumulate ? *y + z : z;
+                }
+            }
+    }
+}
+extern "C" __global__ void gemv_bf16(GemvArgs p) { gemv<bf16>(p); }
+extern "C" __global__ void gemv_f16(GemvArgs p) { gemv<f16>(p); }
+extern "C" __global__ void gemv_f32(GemvArgs p) { gemv<float>(p); }
+
+// The time mix after its projections, for one (sequence, head) per block of 64 threads (thread i = value row i):
+// kk = normalize(k·k_k), k' = k·(1 + (a - 1)·k_a), the value residual towards layer 0's values, one WKV step,
+// GroupNorm of the head (eps 64e-5), the r·k' bonus, and the gate: y = (GN(S r) + (Σ r k' r_k) v) · g.
+struct WkvDecodeArgs
+{
+    const float* r; const float* k; const float* v; const float* logw; const float* a; const float* g;  // [B, C]
+    const float* vres;                     // [B, C] gate towards v_first, null in layer 0
+    float* v_first;                        // [B, C]: layer 0 writes it, later layers read it
+    const float* k_k; const float* k_a;    // [C]
+    const float* r_k;                      // [H, 64]
+    const float* lnx_w; const float* lnx_b;  // [C]
+    float* y;                              // [B, C]
+    const u64* table; int wkv_slot;        // state table entry of S [B, H, 64, 64]
+    int H;
+};
+
+extern "C" __global__ void __launch_bounds__(64) wkv7_decode(WkvDecodeArgs p)
+{
+    __shared__ float r[64], w[64], k[64], a[64], b[64], scratch[32];
+    const int i = threadIdx.x, bh = blockIdx.x, h = bh % p.H, C = p.H * 64;
+    const long idx = (long)(bh / p.H) * C + h * 64 + i;
+
+    const float kRaw = p.k[idx], gate = p.a[idx];
+    float kk = kRaw * p.k_k[h * 64 + i];
+    kk /= fmaxf(sqrtf(block_sum(kk * kk, scratch)), 1e-12f);
+    const float kMixed = kRaw * (1.f + (gate - 1.f) * p.k_a[h * 64 + i]);
+    float v = p.v[idx];
+    if (p.vres) v += (p.v_first[idx] - v) * p.vres[idx];
+    else p.v_first[idx] = v;
+    r[i] = p.r[idx]; w[i] = __expf(p.logw[idx]); k[i] = kMixed; a[i] = -kk; b[i] = kk * gate;
+    __syncthreads();
+
+    float* row = (float*)p.table[p.wkv_slot] + ((long)bh * 64 + i) * 64;
+    float S[64];
+#pragma unroll
+    for (int j = 0; j < 64; j += 4) { float4 x = *(const float4*)(row + j); S[j] = x.x; S[j + 1] = x.y; S[j + 2] = x.z; S[j + 3] = x.w; }
+    float sa = 0;
+#pragma unroll
+    for (int j = 0; j < 64; j++) sa = fmaf(S[j], a[j], sa);
+    float y = 0;
+#pragma unroll
+    for (int j = 0; j < 64; j++) { S[j] = fmaf(S[j], w[j], fmaf(sa, b[j], v * k[j])); y = fmaf(S[j], r[j], y); }
+#pragma unroll
+    for (int j = 0; j < 64; j += 4) *(float4*)(row + j) = make_float4(S[j], S[j + 1], S[j + 2], S[j + 3]);
+
+    const float mean = block_sum(y, scratch) / 64.f;
+    const float d = y - mean;
+    const float yn = d * rsqrtf(block_sum(d * d, scratch) / 64.f + 64e-5f) * p.lnx_w[h * 64 + i] + p.lnx_b[h * 64 + i];
+    const float bonus = block_sum(r[i] * k[i] * p.r_k[h * 64 + i], scratch);
+    p.y[idx] = (yn + bonus * v) * p.g[idx];
+}
