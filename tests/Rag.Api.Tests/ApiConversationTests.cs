@@ -23,7 +23,9 @@ public class ApiConversationTests(GeneratorApiFixture fixture) : IClassFixture<G
 
     private static int PromptTokens(JsonElement body) => body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
 
-    private static int Cached(JsonElement body) => body.GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32();
+    private static int Cached(JsonElement body) => body.GetProperty("usage").ValueKind == JsonValueKind.Object
+        ? body.GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32()
+        : throw new Xunit.Sdk.XunitException("no usage: " + body);
 
     private static List<(int Number, string ChunkId)> Citations(JsonElement body) =>
         body.GetProperty("citations").EnumerateArray().Select(c => (c.GetProperty("number").GetInt32(), c.GetProperty("chunk_id").GetString()!)).ToList();
@@ -69,30 +71,32 @@ public sealed class ApiSchedulerLimitTests : IAsyncLifetime
         var settings = ApiTestHost.TinyGenerator(maxTokens: 100_000);
         settings["Generator:MaxBatchSize"] = "1";
         settings["Generator:MaxQueuedRequests"] = "0";
+        settings["Generator:PrefillTokensPerStep"] = "16";
         _host = await ApiTestHost.StartAsync(settings, ingestSamples: true);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private Task<HttpResponseMessage> StreamAsync(int maxTokens, string question = "Tell me about sourdough.")
+    private Task<HttpResponseMessage> StreamAsync(int maxTokens, string question = "Tell me about sourdough.", CancellationToken cancellationToken = default)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
             Content = JsonContent.Create(new { messages = new[] { new { role = "user", content = question } }, stream = true, max_tokens = maxTokens, temperature = 0 }),
         };
-        return _host.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        return _host.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }
 
     [Fact]
     public async Task A_full_queue_answers_429_with_retry_after_and_a_disconnect_frees_the_row_at_once()
     {
         var scheduler = _host.Services.GetRequiredService<GenerationScheduler>();
-        var endless = await StreamAsync(100_000, "What is reciprocal rank fusion?");  // the fixture model writes no blank line soon
-        var reader = new StreamReader(await endless.Content.ReadAsStreamAsync());
-        Assert.StartsWith("data: ", await reader.ReadLineAsync());  // streaming: it holds the only row
+        using var leave = new CancellationTokenSource();
+        // Prefilled 16 tokens a step, its prompt holds the only row for a while before the first token.
+        var holding = StreamAsync(100_000, "What is reciprocal rank fusion?", leave.Token);
+        for (int i = 0; i < 500 && scheduler.ActiveCount == 0; i++) await Task.Delay(10);
         Assert.Equal(1, scheduler.ActiveCount);
 
-        var refused = await _host.PostJsonAsync("/v1/chat/completions", new { messages = new[] { new { role = "user", content = "Hi" } } });
+        var refused = await _host.PostJsonAsync("/v1/chat/completions", new { messages = new[] { new { role = "user", content = "What hydration should a beginner use for sourdough dough?" } } });
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         var error = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
@@ -100,9 +104,15 @@ public sealed class ApiSchedulerLimitTests : IAsyncLifetime
         Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
         Assert.Contains("MaxQueuedRequests", error.GetProperty("message").GetString());
 
-        // The client goes away mid-stream: its row is free by the next step, long before its 100,000 tokens.
-        reader.Dispose();
-        endless.Dispose();
+        // The client goes away: its row is free by the next step, long before its 100,000 tokens.
+        await leave.CancelAsync();
+        try
+        {
+            (await holding).Dispose();  // already streaming: closing the response aborts the request
+        }
+        catch (OperationCanceledException)
+        {
+        }
         Assert.True(await Task.Run(() => scheduler.WaitIdle(TimeSpan.FromSeconds(30))), "the disconnected request still holds its row");
         var next = await StreamAsync(4);
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);

@@ -36,6 +36,15 @@ public sealed class HostileInputApiTests(HostileApiFixture fixture) : IClassFixt
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
             Assert.True(stored?.ChunkCount > 0, "the document must be stored with its chunks");
         }
+        else if (hostile.Outcome == HostileOutcome.SkippedEmpty)
+        {
+            // Nothing to index is no failure: the job succeeds and says which file it skipped and why.
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            var note = Assert.Single(job.GetProperty("errors").EnumerateArray()).GetString()!;
+            Assert.Contains(hostile.FileName, note);
+            Assert.Contains($"skipped, {hostile.Rule}", note);
+            Assert.Null(stored);
+        }
         else
         {
             Assert.Equal("failed", job.GetProperty("status").GetString());
@@ -59,8 +68,11 @@ public sealed class HostileInputApiTests(HostileApiFixture fixture) : IClassFixt
         using var response = await host.Client.PostAsync(hostile.Path, hostile.Body());
 
         Assert.Equal(hostile.Status, (int)response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        // The OpenAI-compatible routes answer in OpenAI's error shape, the others with problem details.
+        bool openAi = Api.OpenAi.OpenAiErrors.Covers(hostile.Path);
+        Assert.Equal(openAi ? "application/json" : "application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var detail = (openAi ? body.GetProperty("error").GetProperty("message") : body.GetProperty("detail")).GetString();
         Assert.Contains(hostile.Rule, detail);
         Assert.DoesNotContain("   at ", detail);
         Assert.Equal(documentsBefore, await DocumentCountAsync(host));

@@ -37,12 +37,17 @@ public static class ApiJson
         }
         catch (JsonException e)
         {
-            throw new ApiRequestException(StatusCodes.Status400BadRequest, Describe(e));
+            throw new ApiRequestException(StatusCodes.Status400BadRequest, Describe(e, typeof(T))) { Field = Field(e.Path) };
         }
     }
 
-    public static string Describe(JsonException e) =>
-        $"The request body is not valid JSON for this endpoint at '{e.Path ?? "$"}' (line {e.LineNumber + 1}): {FirstSentence(e.Message)}";
+    /// <param name="body">The type the body was read as, so that an unknown enum value is answered with the valid ones.</param>
+    public static string Describe(JsonException e, Type? body = null) =>
+        $"The request body is not valid JSON for this endpoint at '{e.Path ?? "$"}' (line {e.LineNumber + 1}): " +
+        ((body is null ? null : JsonEnumFields.Rule(body, e.Path, JsonNamingPolicy.SnakeCaseLower)) ?? FirstSentence(e.Message));
+
+    /// <summary>The field a JSON path names ("$.messages[0].content" → "messages[0].content"); null for the whole body.</summary>
+    private static string? Field(string? path) => path is null || path == "$" ? null : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
 
     private static string FirstSentence(string message)
     {

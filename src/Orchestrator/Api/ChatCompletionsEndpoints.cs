@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using Rag.Generator.Generation;
 using Rag.Orchestrator.Answering;
 using Rag.Orchestrator.Answering.Conversations;
+using Rag.Orchestrator.Api.Documentation;
+using Rag.Orchestrator.Api.OpenAi;
 
 namespace Rag.Orchestrator.Api;
 
@@ -10,7 +12,8 @@ namespace Rag.Orchestrator.Api;
 /// POST /v1/chat/completions, OpenAI-compatible: the last (user) message is the question, answered from retrieved
 /// passages. A follow-up in a conversation this server answered continues it (<see cref="ConversationTurns"/>:
 /// only new passages, numbered on); other histories are kept in front of the packed prompt. Citations ride in an
-/// extra "citations" field (every passage the conversation has read); usage reports cached prompt tokens.
+/// extra "citations" field (every passage the conversation has read); usage reports cached prompt tokens; extra
+/// request fields "k" and "filters" (as in /v1/ask) narrow retrieval. Errors take OpenAI's shape (<see cref="OpenAiErrors"/>).
 /// </summary>
 public static class ChatCompletionsEndpoints
 {
@@ -22,8 +25,9 @@ public static class ChatCompletionsEndpoints
             .RequireAuthorization(ApiPolicies.Read)
             .Accepts<ChatCompletionRequest>("application/json")
             .Produces<ChatCompletion>()
-            .Produces<ChatCompletionChunk>(contentType: "text/event-stream")
+            .ProducesServerSentEvents("A chat.completion; with stream: true, server-sent events whose data is a chat.completion.chunk, the last one's [DONE].", typeof(ChatCompletionChunk))
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .Produces(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithTags("Generation")
@@ -38,15 +42,16 @@ public static class ChatCompletionsEndpoints
             return ApiProblems.Unavailable("No generator model is configured: set Generator:ModelPath and Generator:VocabPath " +
                                            "(e.g. environment variables Generator__ModelPath, Generator__VocabPath). POST /v1/search still works.");
         if (warmup.Failure is not null) return ApiProblems.Unavailable(warmup.Unavailable!);
+        var model = ModelsEndpoints.GeneratorId(context.RequestServices);
+        if (!string.IsNullOrEmpty(request.Model) && request.Model != model) return OpenAiErrors.UnknownModel(request.Model, model);
 
         var (history, question) = SplitMessages(request.Messages);
         var generation = ToChatOptions(request, generatorOptions.Value.MaxTokens);
         var ask = context.RequestServices.GetRequiredService<AskService>();
         var conversation = context.RequestServices.GetRequiredService<ConversationTurns>();
-        var turn = await conversation.PrepareAsync(history, question, context.RequestAborted);
+        var turn = await conversation.PrepareAsync(history, new AskRequest(question, request.K, ApiFilter.ToSearchFilter(request.Filters)), context.RequestAborted);
         var askContext = turn.Context;
         var citations = ApiCitation.From(askContext.Citations);
-        var model = context.RequestServices.GetRequiredService<IChatClient>().GetService<ChatClientMetadata>()?.DefaultModelId ?? "rwkv7";
         var id = $"chatcmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
@@ -110,7 +115,7 @@ public static class ChatCompletionsEndpoints
     /// <summary>The last message is the question (role user); the ones before it are the conversation so far.</summary>
     private static (List<ChatMessage> History, string Question) SplitMessages(IReadOnlyList<ChatCompletionMessage>? messages)
     {
-        if (messages is not { Count: > 0 }) throw new RagInputException("messages is empty; the last message must be the user's question.");
+        if (messages is not { Count: > 0 }) throw Invalid("messages", "messages is empty; the last message must be the user's question.");
         var history = new List<ChatMessage>();
         for (int i = 0; i < messages.Count; i++)
         {
@@ -119,11 +124,11 @@ public static class ChatCompletionsEndpoints
                 "system" or "developer" => ChatRole.System,
                 "user" => ChatRole.User,
                 "assistant" => ChatRole.Assistant,
-                var other => throw new RagInputException($"messages[{i}].role '{other}' is not supported; use system, user or assistant."),
+                var other => throw Invalid($"messages[{i}].role", $"messages[{i}].role '{other}' is not supported; use system, user or assistant."),
             };
             if (i < messages.Count - 1) history.Add(new ChatMessage(role, messages[i].Content ?? ""));
             else if (role != ChatRole.User)
-                throw new RagInputException($"messages[{i}].role is '{messages[i].Role}'; the last message must be the user's question (role 'user').");
+                throw Invalid($"messages[{i}].role", $"messages[{i}].role is '{messages[i].Role}'; the last message must be the user's question (role 'user').");
         }
         return (history, messages[^1].Content ?? "");
     }
@@ -131,15 +136,12 @@ public static class ChatCompletionsEndpoints
     private static ChatOptions ToChatOptions(ChatCompletionRequest request, int maxTokensLimit)
     {
         var (field, maxTokens) = request.MaxCompletionTokens is { } completion ? ("max_completion_tokens", (int?)completion) : ("max_tokens", request.MaxTokens);
-        if (maxTokens is { } max && (max < 1 || max > maxTokensLimit))
-            throw new RagInputException($"{field} must be between 1 and {maxTokensLimit} (Generator:MaxTokens); got {max}.");
-        if (request.Temperature is { } t && !(t >= 0 && t <= 2))
-            throw new RagInputException($"temperature must be between 0 and 2; got {t}.");
-        if (request.TopP is { } p && !(p > 0 && p <= 1))
-            throw new RagInputException($"top_p must be in (0, 1]; got {p}.");
+        GenerationLimits.CheckMaxTokens(maxTokens, maxTokensLimit, field);
+        GenerationLimits.CheckTemperature(request.Temperature, "temperature");
+        GenerationLimits.CheckTopP(request.TopP, "top_p");
         var stop = request.Stop ?? [];
-        if (stop.Count > MaxStopSequences) throw new RagInputException($"stop has {stop.Count} sequences; the limit is {MaxStopSequences}.");
-        if (stop.Any(string.IsNullOrEmpty)) throw new RagInputException("stop contains an empty sequence.");
+        if (stop.Count > MaxStopSequences) throw Invalid("stop", $"stop has {stop.Count} sequences; the limit is {MaxStopSequences}.");
+        if (stop.Any(string.IsNullOrEmpty)) throw Invalid("stop", "stop contains an empty sequence.");
         return new ChatOptions
         {
             MaxOutputTokens = maxTokens,
@@ -149,6 +151,8 @@ public static class ChatCompletionsEndpoints
             Seed = request.Seed,
         };
     }
+
+    private static RagInputException Invalid(string field, string message) => new(message) { Field = field };
 
     private static string FinishReason(ChatFinishReason? reason) => reason == ChatFinishReason.Length ? "length" : "stop";
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Rag.Generator.Generation;
 using Rag.Orchestrator.Answering;
 using Rag.Orchestrator.Composition;
 
@@ -31,6 +33,10 @@ public static class AskCommand
         {
             var clock = new AskTimings();
             await using var services = RagServices.Build(parse.GetValue(RagCli.ConfigOption));
+            // Flags first: resolving the ask service loads the generator model, which takes a while.
+            GenerationLimits.CheckMaxTokens(parse.GetValue(maxTokens), services.GetRequiredService<IOptions<GeneratorOptions>>().Value.MaxTokens, "--max-tokens");
+            GenerationLimits.CheckTemperature(parse.GetValue(temperature), "--temperature");
+            GenerationLimits.CheckTopP(parse.GetValue(topP), "--top-p");
             var ask = services.GetRequiredService<AskService>();  // loads the generator model, when one is configured
             var retriever = services.GetRequiredService<PassageRetriever>();
             clock.Mark("load");
@@ -45,6 +51,11 @@ public static class AskCommand
             clock.Mark("pack");
             Console.WriteLine($"retrieval: {CliOptions.Describe(context.Mode, retriever.HasEmbedder)}; {context.Passages.Count} passages");
             Console.WriteLine();
+            if (AskService.FoundNothing(context))
+            {
+                Console.WriteLine(AskService.NothingFoundAnswer);
+                return CliErrors.Ok;
+            }
             if (!ask.HasGenerator)
             {
                 Console.WriteLine(AskService.NoModelNotice);

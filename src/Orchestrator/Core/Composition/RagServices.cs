@@ -7,11 +7,11 @@ using Rag.Generator.Chat;
 using Rag.Generator.Generation;
 using Rag.Generator.Model;
 using Rag.Generator.Serving;
-using Rag.Generator.Tokenization;
 using Rag.Ingest;
 using Rag.Ingest.Jobs;
 using Rag.Orchestrator.Answering;
 using Rag.Orchestrator.Answering.Conversations;
+using Rag.Orchestrator.Uploads;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embedded;
 using Rag.Retrieval.Embeddings;
@@ -60,16 +60,18 @@ public static class RagServices
         services.AddOptions<GeneratorOptions>().Bind(configuration.GetSection(GeneratorOptions.SectionName));
         if (!string.IsNullOrWhiteSpace(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))
         {
-            services.AddSingleton<ILanguageModel>(sp => LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
+            services.AddSingleton<ILanguageModel>(sp => GeneratorLoader.LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
             // One scheduler for the loaded model, shared by the API, the CLI and the SK chat service; created after the
             // model, it is disposed before it (its step thread has stopped by then).
             services.AddSingleton(sp =>
             {
                 var options = sp.GetRequiredService<IOptions<GeneratorOptions>>().Value;
-                return new GenerationScheduler(sp.GetRequiredService<ILanguageModel>(), WorldTokenizer.Load(options.VocabPath), options);
+                var model = sp.GetRequiredService<ILanguageModel>();
+                return new GenerationScheduler(model, GeneratorLoader.LoadVocabulary(options, model.VocabSize), options);
             });
             services.AddSingleton<IChatClient>(sp => new RwkvChatClient(sp.GetRequiredService<GenerationScheduler>(), sp.GetService<ILogger<RwkvChatClient>>()));
         }
+        services.AddSingleton(sp => new UploadFolder(UploadsDirectory(configuration), sp.GetRequiredService<IDocumentStore>()));
         services.AddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IDocumentStore>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
         services.AddSingleton(sp => new AskService(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<IOptions<AskOptions>>(),
             sp.GetRequiredService<ILogger<AskService>>(), sp.GetService<IChatClient>()));
@@ -93,19 +95,5 @@ public static class RagServices
         string uploads = UploadsDirectory(configuration);
         Directory.CreateDirectory(uploads);
         options.Roots = [.. options.Roots, uploads];
-    }
-
-    private static Rwkv7Model LoadModel(GeneratorOptions options)
-    {
-        var problems = options.Problems().ToList();
-        if (problems.Count > 0) throw new RagInputException(string.Join(" ", problems));
-        var load = new ModelLoadOptions
-        {
-            Device = options.Device, Dtype = options.Dtype, ChunkLength = options.ChunkLength, SegmentLength = options.SegmentLength,
-            Kernels = options.Kernels, NvrtcPath = options.NvrtcPath, KernelCacheDirectory = options.KernelCacheDirectory,
-        };
-        return options.ModelPath.StartsWith(GeneratorOptions.RandomPrefix, StringComparison.Ordinal)
-            ? Rwkv7Model.CreateRandom(Rwkv7Config.Published[options.ModelPath[GeneratorOptions.RandomPrefix.Length..]], load, seed: 1)
-            : Rwkv7Model.Load(options.ModelPath, load);
     }
 }

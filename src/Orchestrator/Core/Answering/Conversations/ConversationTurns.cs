@@ -30,19 +30,21 @@ public sealed record ConversationTurn(IReadOnlyList<ChatMessage> Visible, AskCon
 /// </summary>
 public sealed class ConversationTurns(AskService ask, ConversationMemory memory, Microsoft.Extensions.Options.IOptions<AskOptions> options)
 {
-    public async Task<ConversationTurn> PrepareAsync(IReadOnlyList<ChatMessage> history, string question, CancellationToken cancellationToken)
+    public async Task<ConversationTurn> PrepareAsync(IReadOnlyList<ChatMessage> history, AskRequest request, CancellationToken cancellationToken)
     {
+        var question = request.Question;
         IReadOnlyList<ChatMessage> visible = [.. history, new ChatMessage(ChatRole.User, question)];
         if (history.Count > 0 && history[^1].Role == ChatRole.Assistant && memory.Find(history) is { } record)
         {
-            var retrieved = await ask.RetrieveAsync(new AskRequest(question), cancellationToken);
+            var retrieved = await ask.RetrieveAsync(request, cancellationToken);
             var seen = record.Read.Select(p => p.ChunkId).ToHashSet();
             var fresh = PassagePacker.Pack(retrieved.Hits.Where(h => !seen.Contains(h.ChunkId)).ToList(), options.Value.PromptTokenBudget).Passages.ToList();
             IReadOnlyList<SearchHit> read = [.. record.Read, .. fresh];
             IList<ChatMessage> prompt = [.. record.Prompt, history[^1], AnswerPrompt.UserTurn(question, fresh, record.Read.Count + 1)];
-            return new ConversationTurn(visible, new AskContext(retrieved.Mode, fresh, AnswerPrompt.Cite(read), prompt), read, Continued: history);
+            // Every passage read so far is in the prompt, so the context carries them all (a follow-up may add none).
+            return new ConversationTurn(visible, new AskContext(retrieved.Mode, read, AnswerPrompt.Cite(read), prompt), read, Continued: history);
         }
-        var prepared = await ask.PrepareAsync(new AskRequest(question), cancellationToken);
+        var prepared = await ask.PrepareAsync(request, cancellationToken);
         var context = prepared with { Prompt = [.. history, .. prepared.Prompt] };
         return new ConversationTurn(visible, context, prepared.Passages, Continued: null);
     }
