@@ -12,7 +12,7 @@ namespace Rag.Orchestrator.Api;
 /// POST /v1/chat/completions, OpenAI-compatible: the last (user) message is the question, answered from retrieved
 /// passages. A follow-up in a conversation this server answered continues it (<see cref="ConversationTurns"/>:
 /// only new passages, numbered on); other histories are kept in front of the packed prompt. Citations ride in an
-/// extra "citations" field (every passage the conversation has read); usage reports cached prompt tokens; extra
+/// extra "citations" field (a follow-up's under the conversation's numbers); usage reports cached prompt tokens; extra
 /// request fields "k" and "filters" (as in /v1/ask) narrow retrieval. Errors take OpenAI's shape (<see cref="OpenAiErrors"/>).
 /// </summary>
 public static class ChatCompletionsEndpoints

@@ -24,7 +24,7 @@ public sealed record ConversationTurn(IReadOnlyList<ChatMessage> Visible, AskCon
 /// Assistant:
 /// </code>
 /// so the generator resumes from the state it kept at the end of the previous answer and reads only the new
-/// passages and the question. Passage numbers continue across turns; citations list every passage read so far.
+/// passages and the question. Passage numbers continue across turns; a turn's citations are the passages it retrieved, under those numbers.
 /// A history the server does not know (another server, or forgotten) is answered as before: the history, then
 /// the packed prompt.
 /// </summary>
@@ -41,8 +41,11 @@ public sealed class ConversationTurns(AskService ask, ConversationMemory memory,
             var fresh = PassagePacker.Pack(retrieved.Hits.Where(h => !seen.Contains(h.ChunkId)).ToList(), options.Value.PromptTokenBudget).Passages.ToList();
             IReadOnlyList<SearchHit> read = [.. record.Read, .. fresh];
             IList<ChatMessage> prompt = [.. record.Prompt, history[^1], AnswerPrompt.UserTurn(question, fresh, record.Read.Count + 1)];
-            // Every passage read so far is in the prompt, so the context carries them all (a follow-up may add none).
-            return new ConversationTurn(visible, new AskContext(retrieved.Mode, read, AnswerPrompt.Cite(read), prompt), read, Continued: history);
+            // Every passage read so far is in the prompt, so the context carries them all (a follow-up may add none);
+            // the citations are what this turn retrieved, each under its number in the conversation.
+            var found = retrieved.Hits.Select(h => h.ChunkId).ToHashSet();
+            var cited = AnswerPrompt.Cite(read).Where(c => found.Contains(c.ChunkId)).ToList();
+            return new ConversationTurn(visible, new AskContext(retrieved.Mode, read, cited, prompt), read, Continued: history);
         }
         var prepared = await ask.PrepareAsync(request, cancellationToken);
         var context = prepared with { Prompt = [.. history, .. prepared.Prompt] };
