@@ -30,7 +30,7 @@ public class RwkvChatClientTests
         Assert.Equal(PromptTokens, response.Usage.InputTokenCount);
         Assert.Equal(Tokenizer.CountTokens(" Hello there.\n\n"), response.Usage.OutputTokenCount);
         Assert.Equal(response.Usage.InputTokenCount + response.Usage.OutputTokenCount, response.Usage.TotalTokenCount);
-        Assert.True(Assert.Single(model.States).Disposed);
+        await SchedulerAssert.AllStatesFreed(((TextGenerator)client.GetService(typeof(TextGenerator))!).Scheduler, model);
     }
 
     [Fact]
@@ -88,7 +88,21 @@ public class RwkvChatClientTests
             }
         });
         Assert.Equal(1, received);
-        Assert.True(Assert.Single(model.States).Disposed);
+        await SchedulerAssert.AllStatesFreed(((TextGenerator)client.GetService(typeof(TextGenerator))!).Scheduler, model);
+    }
+
+    [Fact]
+    public async Task A_follow_up_resending_the_history_resumes_from_the_kept_state()
+    {
+        var (client, _) = Scripted(" Hello there.\n\nUser: and more");
+        var options = new ChatOptions { Temperature = 0 };
+        var first = await client.GetResponseAsync(Conversation, options);
+        await Task.Run(() => ((TextGenerator)client.GetService(typeof(TextGenerator))!).Scheduler.WaitIdle(TimeSpan.FromSeconds(30)));
+        var second = await client.GetResponseAsync([.. Conversation, .. first.Messages, new(ChatRole.User, "Again.")], options);
+
+        Assert.Equal(0, first.Usage!.CachedInputTokenCount);
+        // Everything the first turn read: its prompt and its reply but for the last token (sampled, never fed back).
+        Assert.Equal(first.Usage.InputTokenCount + first.Usage.OutputTokenCount - 1, second.Usage!.CachedInputTokenCount);
     }
 
     [Fact]

@@ -1,22 +1,55 @@
 using System.Collections.Concurrent;
 using Rag.Generator.Model;
+using Rag.Generator.Serving;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Rag.Generator.Tests;
 
-/// <summary>A state that remembers the last token of each sequence and whether it was disposed.</summary>
-internal sealed class LastTokenState(int batch) : IModelState
+/// <summary>
+/// A state that remembers, per sequence, the last token and how many tokens it has read, and whether it was
+/// disposed. Slices share the arrays, as a real state's slices share its tensors.
+/// </summary>
+internal sealed class LastTokenState : IModelState
 {
-    public int Batch { get; } = batch;
-    public long[] LastToken { get; } = new long[batch];
-    public long TokensSeen { get; set; }
+    private readonly long[] _lastToken, _tokensSeen;
+    private readonly int _offset;
+
+    public LastTokenState(int batch) : this(new long[batch], new long[batch], 0, batch)
+    {
+    }
+
+    private LastTokenState(long[] lastToken, long[] tokensSeen, int offset, int batch) =>
+        (_lastToken, _tokensSeen, _offset, Batch) = (lastToken, tokensSeen, offset, batch);
+
+    public int Batch { get; }
     public bool Disposed { get; private set; }
+    public long Bytes => 2L * sizeof(long) * Batch;
+
+    public ref long LastToken(int sequence) => ref _lastToken[_offset + sequence];
+    public ref long TokensSeen(int sequence) => ref _tokensSeen[_offset + sequence];
 
     public IModelState Expand(int batch)
     {
-        var copy = new LastTokenState(batch) { TokensSeen = TokensSeen };
-        Array.Fill(copy.LastToken, LastToken[0]);
+        var copy = new LastTokenState(batch);
+        for (int i = 0; i < batch; i++) copy.CopySequence(i, this, 0);
+        return copy;
+    }
+
+    public IModelState Slice(int start, int count) => new LastTokenState(_lastToken, _tokensSeen, _offset + start, count);
+
+    public void CopySequence(int sequence, IModelState source, int sourceSequence)
+    {
+        var from = (LastTokenState)source;
+        Assert.False(Disposed || from.Disposed, "copy to or from a disposed state");
+        LastToken(sequence) = from.LastToken(sourceSequence);
+        TokensSeen(sequence) = from.TokensSeen(sourceSequence);
+    }
+
+    public IModelState CopyOut(int sequence, Device device)
+    {
+        var copy = new LastTokenState(1);
+        copy.CopySequence(0, this, sequence);
         return copy;
     }
 
@@ -44,12 +77,12 @@ internal abstract class RecordingModel : ILanguageModel
         var s = (LastTokenState)state;
         Assert.False(s.Disposed, "forward on a disposed state");
         ForwardLengths.Enqueue(tokens.shape[1]);
-        s.TokensSeen += tokens.shape[1];
         var logits = new float[s.Batch * VocabSize];
         for (var b = 0; b < s.Batch; b++)
         {
             using var last = tokens[b, -1];
-            s.LastToken[b] = last.item<long>();
+            s.TokensSeen(b) += tokens.shape[1];
+            s.LastToken(b) = last.item<long>();
             NextLogits(s, b, logits.AsSpan(b * VocabSize, VocabSize));
         }
         return torch.tensor(logits, [s.Batch, VocabSize]);
@@ -72,7 +105,7 @@ internal sealed class BigramTestModel : RecordingModel
 
     protected override void NextLogits(LastTokenState state, int sequence, Span<float> logits)
     {
-        var row = new Random(unchecked(1_000_003 * (int)state.LastToken[sequence] + 17));
+        var row = new Random(unchecked(1_000_003 * (int)state.LastToken(sequence) + 17));
         for (var i = 0; i < logits.Length; i++) logits[i] = (float)(12 * row.NextDouble());  // peaked enough that the row decides the draw
     }
 }
@@ -87,8 +120,22 @@ internal sealed class ScriptedTestModel(IReadOnlyList<int> script, int promptTok
 
     protected override void NextLogits(LastTokenState state, int sequence, Span<float> logits)
     {
-        var position = (int)(state.TokensSeen - promptTokens);
+        var position = (int)(state.TokensSeen(sequence) - promptTokens);
         logits.Clear();
         if (position >= 0) logits[script[Math.Min(position, script.Count - 1)]] = 100;
+    }
+}
+
+internal static class SchedulerAssert
+{
+    /// <summary>
+    /// Waits for the scheduler to go idle (its step thread ends once no sequence is left), then checks that every
+    /// state the model created (each request's prefill state, the batch state) was disposed.
+    /// </summary>
+    public static async Task AllStatesFreed(GenerationScheduler scheduler, RecordingModel model)
+    {
+        Assert.True(await Task.Run(() => scheduler.WaitIdle(TimeSpan.FromSeconds(30))), "the scheduler is still running");
+        Assert.NotEmpty(model.States);
+        Assert.All(model.States, s => Assert.True(s.Disposed));
     }
 }

@@ -35,7 +35,7 @@ public class TextGeneratorTests
         Assert.Equal(Tokenizer.CountTokens(Prompt), run.PromptTokenCount);
         Assert.Equal(Tokenizer.CountTokens(" forty-two, 🚀 café.") + 1, run.CompletionTokenCount);
         Assert.DoesNotContain(pieces, p => p.Contains('\uFFFD'));
-        Assert.True(Assert.Single(model.States).Disposed);
+        await SchedulerAssert.AllStatesFreed(generator.Scheduler, model);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public class TextGeneratorTests
         Assert.Equal(" Hello worl", string.Concat(pieces));
         Assert.Equal(FinishReason.Stop, run.FinishReason);
         Assert.Equal(Tokenizer.CountTokens(" Hello world! Good"), run.CompletionTokenCount);
-        Assert.True(Assert.Single(model.States).Disposed);
+        await SchedulerAssert.AllStatesFreed(generator.Scheduler, model);
     }
 
     [Fact]
@@ -64,9 +64,9 @@ public class TextGeneratorTests
     }
 
     [Fact]
-    public async Task Prompt_is_prefilled_in_segments_then_decoded_token_by_token()
+    public async Task Prompt_is_prefilled_in_slices_then_decoded_token_by_token()
     {
-        var (generator, model) = Scripted(" a b c", endOfText: true, new GeneratorOptions { SegmentLength = 2 });
+        var (generator, model) = Scripted(" a b c", endOfText: true, new GeneratorOptions { PrefillTokensPerStep = 2 });
         var promptTokens = Tokenizer.CountTokens(Prompt);
         await Collect(generator.Generate(Prompt, Greedy));
 
@@ -91,7 +91,7 @@ public class TextGeneratorTests
             }
         });
         Assert.Single(pieces);
-        Assert.True(Assert.Single(model.States).Disposed);
+        await SchedulerAssert.AllStatesFreed(generator.Scheduler, model);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public class TextGeneratorTests
     {
         var (generator, model) = Scripted(" and so on and so on");
         await foreach (var _ in generator.Generate(Prompt, Greedy)) break;
-        Assert.True(Assert.Single(model.States).Disposed);
+        await SchedulerAssert.AllStatesFreed(generator.Scheduler, model);
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public class TextGeneratorTests
 
         Assert.Equal([alone, other], together);
         Assert.NotEqual(alone, other);
-        Assert.All(model.States, s => Assert.True(s.Disposed));
+        await SchedulerAssert.AllStatesFreed(generator.Scheduler, model);
     }
 
     [Fact]

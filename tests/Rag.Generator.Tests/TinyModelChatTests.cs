@@ -11,17 +11,25 @@ public class TinyModelChatTests
 {
     private static readonly List<ChatMessage> Conversation = [new(ChatRole.User, "Tell me about lighthouses.")];
 
-    private static RwkvChatClient Client(out Rwkv7Model model)
+    /// <summary>The model with its scheduler, which is disposed first: no step may still run when the weights go.</summary>
+    private sealed class TinyChat : IDisposable
     {
-        model = Rwkv7Model.Load(TinyRwkv.ModelPath, new GeneratorOptions());
-        return new RwkvChatClient(model, WorldTokenizer.Load(TinyRwkv.VocabPath));
+        public Rwkv7Model Model { get; } = Rwkv7Model.Load(TinyRwkv.ModelPath, new GeneratorOptions());
+
+        public RwkvChatClient Client => field ??= new RwkvChatClient(Model, WorldTokenizer.Load(TinyRwkv.VocabPath));
+
+        public void Dispose()
+        {
+            ((TextGenerator)Client.GetService(typeof(TextGenerator))!).Scheduler.Dispose();
+            Model.Dispose();
+        }
     }
 
     [Fact]
     public async Task Streaming_with_a_seed_equals_the_non_streaming_result()
     {
-        using var client = Client(out var model);
-        using var _ = model;
+        using var tiny = new TinyChat();
+        var client = tiny.Client;
         var options = new ChatOptions { Temperature = 1.0f, TopP = 0.9f, Seed = 42, MaxOutputTokens = 24 };
 
         var whole = await client.GetResponseAsync(Conversation, options);
@@ -45,8 +53,8 @@ public class TinyModelChatTests
             ActivityStopped = activity => { lock (stopped) stopped.Add(activity); },
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
-        using var client = Client(out var model);
-        using var _ = model;
+        using var tiny = new TinyChat();
+        var client = tiny.Client;
 
         var response = await client.GetResponseAsync(Conversation, new ChatOptions { Temperature = 0, MaxOutputTokens = 5 });
 
@@ -59,8 +67,8 @@ public class TinyModelChatTests
     [Fact]
     public async Task Cancelling_mid_stream_ends_the_stream()
     {
-        using var client = Client(out var model);
-        using var _ = model;
+        using var tiny = new TinyChat();
+        var client = tiny.Client;
         using var cts = new CancellationTokenSource();
         var options = new ChatOptions { Temperature = 1.0f, Seed = 7, MaxOutputTokens = 400 };
         int received = 0;

@@ -155,6 +155,18 @@ public sealed class SoftmaxTransformer : nn.Module, ILanguageModel
             }
         }
 
+        public long Bytes => _k.Concat(_v).Sum(t => t is null ? 0 : t.numel() * t.ElementSize);
+
+        // The baseline is a benchmark comparison, never served: a KV cache's sequences would need their own lengths.
+        public IModelState Slice(int start, int count) => throw NotServed();
+
+        public void CopySequence(int sequence, IModelState source, int sourceSequence) => throw NotServed();
+
+        public IModelState CopyOut(int sequence, Device device) => throw NotServed();
+
+        private static NotSupportedException NotServed() =>
+            new("The softmax baseline's KV cache cannot be batched by the generation scheduler; it is for benchmarks only.");
+
         private static Tensor? Repeat(Tensor? buffer, int batch)
         {
             if (buffer is null) return null;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rag.Generator.Generation;
 using Rag.Generator.Model;
+using Rag.Generator.Serving;
 using Rag.Generator.Tokenization;
 
 namespace Rag.Generator.Chat;
@@ -14,8 +15,10 @@ namespace Rag.Generator.Chat;
 /// ends the text, meets a requested stop sequence or reaches the token limit.
 /// </summary>
 /// <remarks>
-/// Every request prefills its own model state, so requests are independent; model calls are serialised by
-/// <see cref="TextGenerator"/>. The client does not own the model: disposing the client leaves it alive.
+/// Requests run through the model's <see cref="Serving.GenerationScheduler"/>: batched with every other request on
+/// the model, and resumed from the state the previous turn of a conversation ended in when it is still kept (the
+/// usage's cached input tokens say how many prompt tokens that saved). The client does not own the model:
+/// disposing the client leaves it alive.
 /// </remarks>
 public sealed class RwkvChatClient : IChatClient, IPromptTokenCounter
 {
@@ -24,10 +27,16 @@ public sealed class RwkvChatClient : IChatClient, IPromptTokenCounter
     private readonly ChatClientMetadata _metadata;
     private readonly ILogger _logger;
 
+    /// <summary>A client on the model's shared scheduler (created with <paramref name="options"/> by its first user).</summary>
     public RwkvChatClient(ILanguageModel model, WorldTokenizer tokenizer, GeneratorOptions? options = null, ILogger<RwkvChatClient>? logger = null)
+        : this(GenerationScheduler.For(model, tokenizer, options ?? new GeneratorOptions()), logger)
     {
-        _options = options ?? new GeneratorOptions();
-        _generator = new TextGenerator(model, tokenizer, _options);
+    }
+
+    public RwkvChatClient(GenerationScheduler scheduler, ILogger<RwkvChatClient>? logger = null)
+    {
+        _options = scheduler.Options;
+        _generator = new TextGenerator(scheduler);
         _logger = logger ?? NullLogger<RwkvChatClient>.Instance;
         var modelId = string.IsNullOrEmpty(_options.ModelPath) ? "rwkv7" : Path.GetFileNameWithoutExtension(_options.ModelPath);
         _metadata = new ChatClientMetadata("rwkv", providerUri: null, defaultModelId: modelId);
@@ -53,18 +62,27 @@ public sealed class RwkvChatClient : IChatClient, IPromptTokenCounter
         var responseId = Guid.NewGuid().ToString("N");
         var createdAt = DateTimeOffset.UtcNow;
         // Reasoning goes out as TextReasoningContent, never as answer text; the splitter also drops the space the
-        // model writes after "Assistant:".
+        // model writes after "Assistant:". The answer as the client gets it is kept for the follow-up turn.
         var splitter = new ThinkingSplitter(promptOpenedBlock: _options.ThinkingEnabled);
+        var reply = new System.Text.StringBuilder();
         await foreach (var piece in generation.WithCancellation(cancellationToken))
             foreach (var part in splitter.Push(piece))
+            {
+                if (!part.IsReasoning) reply.Append(part.Text);
                 yield return NewUpdate(responseId, createdAt, [Content(part)]);
+            }
         foreach (var part in splitter.Flush())
+        {
+            if (!part.IsReasoning) reply.Append(part.Text);
             yield return NewUpdate(responseId, createdAt, [Content(part)]);
+        }
+        KeepForFollowUp(prompt, reply.ToString(), generation);
 
         var finishReason = generation.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
         var usage = new UsageDetails
         {
             InputTokenCount = generation.PromptTokenCount,
+            CachedInputTokenCount = generation.CachedPromptTokenCount,
             OutputTokenCount = generation.CompletionTokenCount,
             TotalTokenCount = generation.PromptTokenCount + generation.CompletionTokenCount,
         };
@@ -77,6 +95,20 @@ public sealed class RwkvChatClient : IChatClient, IPromptTokenCounter
 
     private static AIContent Content((string Text, bool IsReasoning) part) =>
         part.IsReasoning ? new TextReasoningContent(part.Text) : new TextContent(part.Text);
+
+    /// <summary>
+    /// The next prompt of this conversation starts with this prompt, then " " and the reply as the client got it
+    /// back (trimmed, undecodable bytes replaced): that text is made to lead to what the model actually read, so the
+    /// follow-up resumes from the kept state. A reply cut by the token limit ends with a token the model sampled
+    /// but did not read; the follow-up reads it first.
+    /// </summary>
+    private void KeepForFollowUp(string prompt, string reply, TextGeneration generation)
+    {
+        var written = ChatPromptFormatter.NormalizeContent(reply);
+        if (written.Length == 0 || generation.ReadTokens is not { } read) return;
+        int[] ids = generation.FinishReason == FinishReason.Length && generation.UnreadToken is { } last ? [.. read, last] : read;
+        _generator.Scheduler.Cache.AddAlias(read, prompt + " " + written, ids);
+    }
 
     /// <summary>Maps request options onto sampling options; unset ones take the configured defaults.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option value breaks its rule (the message names it).</exception>

@@ -20,8 +20,12 @@ public sealed partial class GeneratorOptions
     /// </summary>
     public const int MaxChunkLength = 64;
 
-    /// <summary>RWKV-7 checkpoint (.pth or .safetensors), or the name of a model fetched with <c>rag model pull</c>.</summary>
+    /// <summary>RWKV-7 checkpoint (.pth or .safetensors), the name of a model fetched with <c>rag model pull</c>, or
+    /// "random:SHAPE" (e.g. random:1.5b) for random weights of a published shape, to load-test serving on hardware
+    /// without a checkpoint (the text is meaningless).</summary>
     public string ModelPath { get; set; } = "";
+
+    public const string RandomPrefix = "random:";
 
     /// <summary>RWKV World vocabulary file; empty = the one <c>rag model pull</c> put in <see cref="ModelsDirectory"/>.</summary>
     public string VocabPath { get; set; } = "";
@@ -75,6 +79,24 @@ public sealed partial class GeneratorOptions
     /// <summary>Top-p when a request sets none.</summary>
     public double TopP { get; set; } = 0.3;
 
+    /// <summary>Most sequences decoded together in one batched step; later requests wait in the queue.</summary>
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>Most requests waiting for a batch slot; when it is full, new requests are refused (HTTP 429).</summary>
+    public int MaxQueuedRequests { get; set; } = 256;
+
+    /// <summary>Prompt tokens prefilled per scheduler step, between two decode steps: bounds how long a newcomer's
+    /// prompt stalls the running streams (a step's stall is about one decode plus this many prompt tokens).</summary>
+    public int PrefillTokensPerStep { get; set; } = 512;
+
+    /// <summary>Bytes of finished conversations' states kept on the model's device to resume follow-ups; 0 = no cache.</summary>
+    public long StateCacheBytes { get; set; } = 1L << 30;
+
+    /// <summary>Bytes of states spilled to host memory when the device's share is full (CUDA only; on CPU the
+    /// device is the host and <see cref="StateCacheBytes"/> is the whole budget).</summary>
+    public long StateCacheHostBytes { get; set; } = 4L << 30;
+
+
     /// <summary>Presence penalty when a request sets none.</summary>
     public double PresencePenalty { get; set; } = 0.5;
 
@@ -99,12 +121,19 @@ public sealed partial class GeneratorOptions
     {
         if (!DeviceName().IsMatch(Device ?? ""))
             yield return $"{SectionName}:Device '{Device}' must be 'auto', 'cpu', 'cuda' or 'cuda:N'.";
+        if (ModelPath?.StartsWith(RandomPrefix, StringComparison.Ordinal) == true && !Model.Rwkv7Config.Published.ContainsKey(ModelPath[RandomPrefix.Length..]))
+            yield return $"{SectionName}:ModelPath '{ModelPath}' names no published shape; use {RandomPrefix}one of {string.Join(", ", Model.Rwkv7Config.Published.Keys)}.";
         if (!Dtypes.Contains(Dtype)) yield return $"{SectionName}:Dtype '{Dtype}' must be one of {string.Join(", ", Dtypes)}.";
         if (Kernels is not ("auto" or "on" or "off")) yield return $"{SectionName}:Kernels '{Kernels}' must be \"auto\", \"on\" or \"off\".";
         if (ChunkLength is < 1 or > MaxChunkLength) yield return $"{SectionName}:ChunkLength {ChunkLength} must be between 1 and {MaxChunkLength}.";
         if (SegmentLength < 1) yield return $"{SectionName}:SegmentLength {SegmentLength} must be >= 1.";
         if (MaxTokens < 1) yield return $"{SectionName}:MaxTokens {MaxTokens} must be >= 1.";
         if (MaxPromptTokens < 1) yield return $"{SectionName}:MaxPromptTokens {MaxPromptTokens} must be >= 1.";
+        if (MaxBatchSize < 1) yield return $"{SectionName}:MaxBatchSize {MaxBatchSize} must be >= 1.";
+        if (MaxQueuedRequests < 0) yield return $"{SectionName}:MaxQueuedRequests {MaxQueuedRequests} must be >= 0.";
+        if (PrefillTokensPerStep < 1) yield return $"{SectionName}:PrefillTokensPerStep {PrefillTokensPerStep} must be >= 1.";
+        if (StateCacheBytes < 0) yield return $"{SectionName}:StateCacheBytes {StateCacheBytes} must be >= 0 (0 = no cache).";
+        if (StateCacheHostBytes < 0) yield return $"{SectionName}:StateCacheHostBytes {StateCacheHostBytes} must be >= 0.";
         if (!(double.IsFinite(Temperature) && Temperature >= 0)) yield return $"{SectionName}:Temperature {Temperature} must be a finite number >= 0.";
         if (!(TopP > 0 && TopP <= 1)) yield return $"{SectionName}:TopP {TopP} must be in (0, 1].";
         if (PresencePenalty is not (>= -2 and <= 2)) yield return $"{SectionName}:PresencePenalty {PresencePenalty} must be in [-2, 2].";

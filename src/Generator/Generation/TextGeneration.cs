@@ -17,8 +17,17 @@ public sealed class TextGeneration : IAsyncEnumerable<string>
 
     public int PromptTokenCount { get; }
 
+    /// <summary>Prompt tokens not prefilled because the generation resumed from a kept state (set when prefill ends).</summary>
+    public int CachedPromptTokenCount { get; internal set; }
+
     /// <summary>Tokens generated so far (an end-of-text token counts).</summary>
     public int CompletionTokenCount { get; internal set; }
+
+    /// <summary>When finished: the tokens the model read (prompt, then the reply as fed back), whose state may be kept.</summary>
+    internal int[]? ReadTokens { get; set; }
+
+    /// <summary>When finished: the last generated token if it was never fed back (end of text is never kept).</summary>
+    internal int? UnreadToken { get; set; }
 
     /// <summary>Null until the generation has finished normally.</summary>
     public FinishReason? FinishReason { get; internal set; }

@@ -35,4 +35,24 @@ public interface IModelState : IDisposable
     /// one prompt read once, then several continuations decoded together.
     /// </summary>
     IModelState Expand(int batch);
+
+    // Serving many sequences at once (see Serving/GenerationScheduler): one batch state whose first sequences
+    // are the running ones, sequences copied in when they join and out when they leave. All copies are exact.
+
+    /// <summary>Bytes held by the state's tensors (what keeping it costs).</summary>
+    long Bytes { get; }
+
+    /// <summary>
+    /// Sequences [<paramref name="start"/>, start + <paramref name="count"/>) as a state that shares this one's
+    /// memory: a forward over the slice advances those sequences of this state. Disposing it frees nothing of this one.
+    /// </summary>
+    IModelState Slice(int start, int count);
+
+    /// <summary>Overwrites sequence <paramref name="sequence"/> with sequence <paramref name="sourceSequence"/> of
+    /// <paramref name="source"/> (a state of the same model, on any device).</summary>
+    void CopySequence(int sequence, IModelState source, int sourceSequence);
+
+    /// <summary>An independent one-sequence copy of sequence <paramref name="sequence"/> on <paramref name="device"/>
+    /// (the model's device to resume it soon, host memory to keep it longer).</summary>
+    IModelState CopyOut(int sequence, Device device);
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Rag.Generator.Serving;
 using Rag.Orchestrator.Answering;
 
 namespace Rag.Orchestrator.Api;
@@ -58,6 +59,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         var (status, detail) = exception switch
         {
             ApiRequestException e => (e.Status, e.Message),
+            GeneratorBusyException e => (StatusCodes.Status429TooManyRequests, e.Message),
             RagInputException e => (StatusCodes.Status400BadRequest, e.Message),
             BadHttpRequestException e => (e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? "The request body is larger than Api:MaxBodyBytes." : e.Message),
@@ -84,6 +86,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         }
 
         context.Response.StatusCode = status;
+        if (exception is GeneratorBusyException busy) return await GeneratorBusyResponse.WriteAsync(context, busy);
         var problem = new ProblemDetails { Status = status, Title = ReasonPhrase(status), Detail = detail };
         if (((exception as ApiRequestException)?.Field ?? (exception as RagInputException)?.Field) is { } field)
             problem.Extensions[OpenAi.OpenAiErrors.ParamExtension] = field;

@@ -50,7 +50,7 @@ public static class ApiTelemetry
             })
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(ApiMetrics.MeterName);
+                metrics.AddMeter(ApiMetrics.MeterName, Rag.Generator.Serving.SchedulerMetrics.MeterName);
                 if (console) metrics.AddConsoleExporter();
             });
         return services;

@@ -40,7 +40,10 @@ public sealed record ChatCompletion(
 
 public sealed record ChatCompletionChoice(int Index, ChatCompletionMessage Message, string FinishReason);
 
-public sealed record ChatCompletionUsage(long PromptTokens, long CompletionTokens, long TotalTokens);
+/// <param name="PromptTokensDetails">As OpenAI reports it: how many prompt tokens were served from the state cache.</param>
+public sealed record ChatCompletionUsage(long PromptTokens, long CompletionTokens, long TotalTokens, PromptTokensDetails PromptTokensDetails);
+
+public sealed record PromptTokensDetails(long CachedTokens);
 
 /// <summary>One server-sent event of a streamed completion; <see cref="Citations"/> ride on the first.</summary>
 public sealed record ChatCompletionChunk(

@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Rag.Generator.Generation;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Answering.Conversations;
 using Rag.Orchestrator.Api.Documentation;
 using Rag.Orchestrator.Api.OpenAi;
 
@@ -9,8 +10,10 @@ namespace Rag.Orchestrator.Api;
 
 /// <summary>
 /// POST /v1/chat/completions, OpenAI-compatible: the last (user) message is the question, answered from retrieved
-/// passages; earlier messages are kept in front of the packed prompt. Citations ride in an extra "citations" field;
-/// extra request fields "k" and "filters" (as in /v1/ask) narrow retrieval. Errors take OpenAI's shape (<see cref="OpenAiErrors"/>).
+/// passages. A follow-up in a conversation this server answered continues it (<see cref="ConversationTurns"/>:
+/// only new passages, numbered on); other histories are kept in front of the packed prompt. Citations ride in an
+/// extra "citations" field (a follow-up's under the conversation's numbers); usage reports cached prompt tokens; extra
+/// request fields "k" and "filters" (as in /v1/ask) narrow retrieval. Errors take OpenAI's shape (<see cref="OpenAiErrors"/>).
 /// </summary>
 public static class ChatCompletionsEndpoints
 {
@@ -25,6 +28,7 @@ public static class ChatCompletionsEndpoints
             .ProducesServerSentEvents("A chat.completion; with stream: true, server-sent events whose data is a chat.completion.chunk, the last one's [DONE].", typeof(ChatCompletionChunk))
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .Produces(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithTags("Generation")
             .WithSummary("OpenAI-compatible chat completion grounded in the documents (stream: true for server-sent events).");
@@ -44,7 +48,9 @@ public static class ChatCompletionsEndpoints
         var (history, question) = SplitMessages(request.Messages);
         var generation = ToChatOptions(request, generatorOptions.Value.MaxTokens);
         var ask = context.RequestServices.GetRequiredService<AskService>();
-        var askContext = await ask.PrepareAsync(new AskRequest(question, request.K, ApiFilter.ToSearchFilter(request.Filters), History: history), context.RequestAborted);
+        var conversation = context.RequestServices.GetRequiredService<ConversationTurns>();
+        var turn = await conversation.PrepareAsync(history, new AskRequest(question, request.K, ApiFilter.ToSearchFilter(request.Filters)), context.RequestAborted);
+        var askContext = turn.Context;
         var citations = ApiCitation.From(askContext.Citations);
         var id = $"chatcmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -53,6 +59,7 @@ public static class ChatCompletionsEndpoints
         {
             var response = await ask.StreamAsync(askContext, generation, context.RequestAborted).ToChatResponseAsync(context.RequestAborted);
             metrics.GeneratedTokens(response.Usage?.OutputTokenCount, "chat");
+            conversation.Remember(turn, response.Text);
             var reasoning = string.Concat(response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Select(r => r.Text));
             var message = new ChatCompletionMessage("assistant", response.Text, reasoning.Length > 0 ? reasoning : null);
             return TypedResults.Ok(new ChatCompletion(id, created, model, [new ChatCompletionChoice(0, message, FinishReason(response.FinishReason))],
@@ -60,13 +67,14 @@ public static class ChatCompletionsEndpoints
         }
 
         await StreamAsync(context, ask.StreamAsync(askContext, generation, context.RequestAborted), metrics,
-            new ChunkFactory(id, created, model), citations, request.StreamOptions?.IncludeUsage == true);
+            new ChunkFactory(id, created, model), citations, request.StreamOptions?.IncludeUsage == true, answer => conversation.Remember(turn, answer));
         return Results.Empty;
     }
 
-    /// <summary>Role chunk (with citations), one chunk per text piece, a finish chunk, optionally a usage chunk, then [DONE].</summary>
+    /// <summary>Role chunk (with citations), one chunk per text piece, a finish chunk, optionally a usage chunk, then [DONE].
+    /// <paramref name="answered"/> gets the answer's text before [DONE]: a client may send its follow-up the moment it reads it.</summary>
     private static async Task StreamAsync(HttpContext context, IAsyncEnumerable<ChatResponseUpdate> updates, ApiMetrics metrics,
-        ChunkFactory chunks, IReadOnlyList<ApiCitation> citations, bool includeUsage)
+        ChunkFactory chunks, IReadOnlyList<ApiCitation> citations, bool includeUsage, Action<string> answered)
     {
         var cancellationToken = context.RequestAborted;
         await using var pieces = updates.GetAsyncEnumerator(cancellationToken);
@@ -77,6 +85,7 @@ public static class ChatCompletionsEndpoints
 
         ChatFinishReason? finish = null;
         UsageDetails? usage = null;
+        var answer = new System.Text.StringBuilder();
         for (; more; more = await pieces.MoveNextAsync())
         {
             var update = pieces.Current;
@@ -85,12 +94,16 @@ public static class ChatCompletionsEndpoints
             foreach (var reasoning in update.Contents.OfType<TextReasoningContent>().Where(r => r.Text.Length > 0))
                 await events.WriteJsonAsync(chunks.Delta(new ChatCompletionDelta(ReasoningContent: reasoning.Text), null), cancellationToken);
             if (update.Text is { Length: > 0 } text)
+            {
+                answer.Append(text);
                 await events.WriteJsonAsync(chunks.Delta(new ChatCompletionDelta(Content: text), null), cancellationToken);
+            }
         }
 
         metrics.GeneratedTokens(usage?.OutputTokenCount, "chat");
         await events.WriteJsonAsync(chunks.Delta(new ChatCompletionDelta(), FinishReason(finish)), cancellationToken);
         if (includeUsage) await events.WriteJsonAsync(chunks.Empty() with { Usage = Usage(usage) }, cancellationToken);
+        answered(answer.ToString());
         await events.WriteDataAsync("[DONE]", cancellationToken);
     }
 
@@ -147,5 +160,6 @@ public static class ChatCompletionsEndpoints
     private static string FinishReason(ChatFinishReason? reason) => reason == ChatFinishReason.Length ? "length" : "stop";
 
     private static ChatCompletionUsage? Usage(UsageDetails? usage) => usage is null ? null
-        : new ChatCompletionUsage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, usage.TotalTokenCount ?? 0);
+        : new ChatCompletionUsage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, usage.TotalTokenCount ?? 0,
+            new PromptTokensDetails(usage.CachedInputTokenCount ?? 0));
 }

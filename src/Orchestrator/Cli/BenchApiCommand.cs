@@ -16,9 +16,14 @@ public static class BenchApiCommand
         var question = new Option<string>("--question") { Description = "The question every request asks.", DefaultValueFactory = _ => "How does SQLite keep readers and writers apart?" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of the streamed chat requests.", DefaultValueFactory = _ => 16 };
         var apiKey = new Option<string?>("--api-key") { Description = "Sent as a bearer token when the API requires keys." };
+        var turns = new Option<int>("--turns")
+        {
+            Description = "Conversation mode: each of --concurrency conversations asks this many questions in turn (resending its history); " +
+                          "prints aggregate tokens/s, time to first token and the prefill the state cache saved. 0 = request mode.",
+        };
         var command = new Command("api", "Drive /v1/ask and streaming /v1/chat/completions of a running rag serve and print p50/p95/p99 latency, throughput and errors.")
         {
-            url, concurrency, duration, question, maxTokens, apiKey,
+            url, concurrency, duration, question, maxTokens, apiKey, turns,
         };
         command.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
         {
@@ -28,6 +33,11 @@ public static class BenchApiCommand
                 throw new RagInputException($"--url '{parse.GetValue(url)}' is not an absolute URL.");
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = levels.Max() }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
             if (parse.GetValue(apiKey) is { } key) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            if (parse.GetValue(turns) is var turnCount && turnCount != 0)
+            {
+                if (turnCount < 0) throw new RagInputException($"--turns must be >= 0; got {turnCount}.");
+                return await BenchApiConversations.RunAsync(http, levels, turnCount, parse.GetValue(maxTokens), ct);
+            }
             var bench = new ApiLoadBenchmark(http, parse.GetValue(question)!, parse.GetValue(maxTokens));
             Console.WriteLine($"{"clients",7} {"requests",9} {"errors",7} {"req/s",8} {"p50 ms",9} {"p95 ms",9} {"p99 ms",9} {"live heap MiB",15} {"RSS MiB",8}");
             var rows = new List<ApiLoadRow>();
@@ -39,21 +49,26 @@ public static class BenchApiCommand
                 var rss = r.After is { } after ? Mib(after.WorkingSetBytes) : "n/a";
                 Console.WriteLine($"{r.Concurrency,7} {r.Requests,9} {r.Errors,7} {r.RequestsPerSecond,8:F1} {r.P50Ms,9:F1} {r.P95Ms,9:F1} {r.P99Ms,9:F1} {heap,15} {rss,8}");
             }
-            int totalErrors = rows.Sum(r => r.Errors);
-            var growth = ApiLoadBenchmark.HeapGrowth(rows);
-            Console.WriteLine(growth switch
-            {
-                null => "managed heap: not measured (POST /v1/diagnostics/memory/collect needs a key with write permission)",
-                { Flat: true } g => $"managed heap: flat ({(g.Bytes >= 0 ? "+" : "")}{Mib(g.Bytes)} MiB live, idle, over the run)",
-                { } g => $"managed heap: GROWING (+{Mib(g.Bytes)} MiB live, idle, over the run)",
-            });
-            if (totalErrors > 0) Console.Error.WriteLine($"{totalErrors} request(s) failed.");
-            return totalErrors == 0 && growth?.Flat != false ? CliErrors.Ok : CliErrors.Failed;
+            return Conclude(rows, rows.Sum(r => r.Errors));
         }, ct));
         return command;
     }
 
-    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Prints the heap verdict and the errors; the exit code: failed on any error or a growing heap.</summary>
+    internal static int Conclude(IReadOnlyList<ILoadLevel> rows, int totalErrors)
+    {
+        var growth = ApiLoadBenchmark.HeapGrowth(rows);
+        Console.WriteLine(growth switch
+        {
+            null => "managed heap: not measured (POST /v1/diagnostics/memory/collect needs a key with write permission)",
+            { Flat: true } g => $"managed heap: flat ({(g.Bytes >= 0 ? "+" : "")}{Mib(g.Bytes)} MiB live, idle, over the run)",
+            { } g => $"managed heap: GROWING (+{Mib(g.Bytes)} MiB live, idle, over the run)",
+        });
+        if (totalErrors > 0) Console.Error.WriteLine($"{totalErrors} request(s) failed.");
+        return totalErrors == 0 && growth?.Flat != false ? CliErrors.Ok : CliErrors.Failed;
+    }
+
+    internal static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
 
     private static TimeSpan ParseDuration(string text)
     {

@@ -7,11 +7,19 @@ namespace Rag.Orchestrator.Benchmarks;
 /// <summary>The server's memory right after a full compacting collection: live managed data, and resident memory.</summary>
 public sealed record ServerMemory(long HeapBytes, long WorkingSetBytes);
 
+/// <summary>A level of a load run, with the server's idle memory before and after it.</summary>
+public interface ILoadLevel
+{
+    ServerMemory? Before { get; }
+
+    ServerMemory? After { get; }
+}
+
 /// <summary>One concurrency level of the API load run.</summary>
 /// <param name="Before">Server memory with no request in flight, just before the level; null when the server would not say.</param>
 /// <param name="After">Server memory with no request in flight, once every client of the level has finished.</param>
 public sealed record ApiLoadRow(int Concurrency, int Requests, int Errors, double RequestsPerSecond,
-    double P50Ms, double P95Ms, double P99Ms, ServerMemory? Before, ServerMemory? After);
+    double P50Ms, double P95Ms, double P99Ms, ServerMemory? Before, ServerMemory? After) : ILoadLevel;
 
 /// <summary>
 /// Drives a running `rag serve` over loopback: each of N concurrent clients alternates POST /v1/ask and a
@@ -25,7 +33,7 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
     {
         var latencies = new List<double>();
         int errors = 0;
-        var before = await ServerMemoryAsync(cancellationToken);
+        var before = await ServerMemoryAsync(http, cancellationToken);
         var clock = Stopwatch.StartNew();
         var clients = Enumerable.Range(0, concurrency).Select(async client =>
         {
@@ -44,7 +52,7 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
         double seconds = clock.Elapsed.TotalSeconds;
         latencies.Sort();
         return new ApiLoadRow(concurrency, latencies.Count, errors, latencies.Count / seconds,
-            Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), before, await ServerMemoryAsync(cancellationToken));
+            Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), before, await ServerMemoryAsync(http, cancellationToken));
     }
 
     /// <summary>
@@ -52,7 +60,7 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
     /// up; before it, with one level only) to the end of the last; null when the server's memory was not read.
     /// A leak grows with every request; allocator noise after a full compacting GC stays far below 1 MiB.
     /// </summary>
-    public static (long Bytes, bool Flat)? HeapGrowth(IReadOnlyList<ApiLoadRow> rows)
+    public static (long Bytes, bool Flat)? HeapGrowth(IReadOnlyList<ILoadLevel> rows)
     {
         var baseline = rows.Count > 1 ? rows[0].After : rows.FirstOrDefault()?.Before;
         if (baseline is null || rows.Count == 0 || rows[^1].After is not { } last) return null;
@@ -83,13 +91,13 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
         Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
     };
 
-    private static string Quote(string text) => System.Text.Json.JsonSerializer.Serialize(text);
+    internal static string Quote(string text) => System.Text.Json.JsonSerializer.Serialize(text);
 
-    private static double Percentile(List<double> sorted, double p) =>
+    internal static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <summary>Null when the server does not answer it (an older server, or an API key without write permission).</summary>
-    private async Task<ServerMemory?> ServerMemoryAsync(CancellationToken cancellationToken)
+    internal static async Task<ServerMemory?> ServerMemoryAsync(HttpClient http, CancellationToken cancellationToken)
     {
         using var response = await http.PostAsync("/v1/diagnostics/memory/collect", content: null, cancellationToken);
         if (!response.IsSuccessStatusCode) return null;

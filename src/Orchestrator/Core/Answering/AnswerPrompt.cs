@@ -36,14 +36,23 @@ public static class AnswerPrompt
 
     /// <param name="passages">In rank order, best first; they are numbered in that order.</param>
     /// <param name="history">Earlier turns of a conversation, placed between the instructions and the question.</param>
-    public static IList<ChatMessage> Build(string question, IReadOnlyList<SearchHit> passages, IReadOnlyList<ChatMessage>? history = null)
+    public static IList<ChatMessage> Build(string question, IReadOnlyList<SearchHit> passages, IReadOnlyList<ChatMessage>? history = null) =>
+        [new ChatMessage(ChatRole.System, Instructions), .. history ?? [], UserTurn(question, passages, firstNumber: 1)];
+
+    /// <summary>
+    /// The user turn of a question: the question, its passages numbered from <paramref name="firstNumber"/> on (a
+    /// follow-up continues the conversation's numbering, so earlier markers keep their meaning), the question again.
+    /// </summary>
+    public static ChatMessage UserTurn(string question, IReadOnlyList<SearchHit> passages, int firstNumber)
     {
         var q = question.Trim();
-        var user = new StringBuilder("Question: ").Append(q).Append("\nPassages:\n");
-        var documents = passages.Select((hit, i) => (Hit: hit, Number: i + 1)).GroupBy(p => p.Hit.DocumentId, StringComparer.Ordinal).Reverse();
+        var user = new StringBuilder("Question: ").Append(q).Append('\n');
+        if (passages.Count == 0 && firstNumber > 1) return new ChatMessage(ChatRole.User, user.ToString().TrimEnd());
+        user.Append("Passages:\n");
+        var documents = passages.Select((hit, i) => (Hit: hit, Number: firstNumber + i)).GroupBy(p => p.Hit.DocumentId, StringComparer.Ordinal).Reverse();
         foreach (var (hit, number) in documents.SelectMany(d => d)) user.Append(Passage(number, hit));
         user.Append("Question: ").Append(q);
-        return [new ChatMessage(ChatRole.System, Instructions), .. history ?? [], new ChatMessage(ChatRole.User, user.ToString())];
+        return new ChatMessage(ChatRole.User, user.ToString());
     }
 
     /// <summary>One passage as it appears in the prompt: marker, title, text.</summary>

@@ -22,6 +22,9 @@ public sealed class AskOptions
     /// generator configured, whatever that leaves after the rest of the prompt (counted by the generator's tokenizer).
     /// </summary>
     public int PromptTokenBudget { get; set; } = 131_072;
+
+    /// <summary>Memory for what recent conversations read (their passages), so a follow-up retrieves only new ones.</summary>
+    public long ConversationMemoryBytes { get; set; } = 256L << 20;
 }
 
 /// <summary>The passage budget against the generator's prompt limit (run at start).</summary>

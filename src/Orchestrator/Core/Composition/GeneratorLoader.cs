@@ -17,10 +17,12 @@ internal static class GeneratorLoader
     {
         var problems = options.Problems().ToList();
         if (problems.Count > 0) throw new RagInputException(string.Join(" ", problems));
-        // Generator:ModelPath may be a file or the name of a pulled model (see `rag model list`).
+        // Generator:ModelPath may be a file, the name of a pulled model (see `rag model list`) or random:SHAPE.
         var store = new ModelStore(options.ModelsDirectory);
-        var model = Resolved(() => store.ResolveModel(options.ModelPath));
         Resolved(() => store.ResolveVocabulary(options.VocabPath));
+        if (options.ModelPath.StartsWith(GeneratorOptions.RandomPrefix, StringComparison.Ordinal))
+            return Rwkv7Model.CreateRandom(Rwkv7Config.Published[options.ModelPath[GeneratorOptions.RandomPrefix.Length..]], options, seed: 1);
+        var model = Resolved(() => store.ResolveModel(options.ModelPath));
         return Rwkv7Model.Load(model, options);
     }
 

@@ -7,9 +7,11 @@ using Rag.Generator.Chat;
 using Rag.Generator.Generation;
 using Rag.Generator.Hub;
 using Rag.Generator.Model;
+using Rag.Generator.Serving;
 using Rag.Ingest;
 using Rag.Ingest.Jobs;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Answering.Conversations;
 using Rag.Orchestrator.Uploads;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embedded;
@@ -62,18 +64,22 @@ public static class RagServices
         if (!string.IsNullOrWhiteSpace(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))
         {
             services.AddSingleton<ILanguageModel>(sp => GeneratorLoader.LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
-            services.AddSingleton<IChatClient>(sp =>
+            // One scheduler for the loaded model, shared by the API, the CLI and the SK chat service; created after the
+            // model, it is disposed before it (its step thread has stopped by then).
+            services.AddSingleton(sp =>
             {
                 var options = sp.GetRequiredService<IOptions<GeneratorOptions>>().Value;
                 var model = sp.GetRequiredService<ILanguageModel>();
-                return new RwkvChatClient(model, GeneratorLoader.LoadVocabulary(options, model.VocabSize), options,
-                    sp.GetService<ILogger<RwkvChatClient>>());
+                return new GenerationScheduler(model, GeneratorLoader.LoadVocabulary(options, model.VocabSize), options);
             });
+            services.AddSingleton<IChatClient>(sp => new RwkvChatClient(sp.GetRequiredService<GenerationScheduler>(), sp.GetService<ILogger<RwkvChatClient>>()));
         }
         services.AddSingleton(sp => new UploadFolder(UploadsDirectory(configuration), sp.GetRequiredService<IDocumentStore>()));
         services.AddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IDocumentStore>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
         services.AddSingleton(sp => new AskService(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<IOptions<AskOptions>>(),
             sp.GetRequiredService<ILogger<AskService>>(), sp.GetService<IChatClient>()));
+        services.AddSingleton(sp => new ConversationMemory(sp.GetRequiredService<IOptions<AskOptions>>().Value.ConversationMemoryBytes));
+        services.AddSingleton<ConversationTurns>();
         return services;
     }
 
