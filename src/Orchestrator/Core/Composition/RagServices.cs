@@ -62,8 +62,10 @@ public static class RagServices
             services.AddSingleton<IChatClient>(sp =>
             {
                 var options = sp.GetRequiredService<IOptions<GeneratorOptions>>().Value;
-                return new RwkvChatClient(sp.GetRequiredService<ILanguageModel>(), WorldTokenizer.Load(options.VocabPath), options,
-                    sp.GetService<ILogger<RwkvChatClient>>());
+                return new LazyChatClient(
+                    () => new RwkvChatClient(sp.GetRequiredService<ILanguageModel>(), WorldTokenizer.Load(options.VocabPath), options,
+                        sp.GetService<ILogger<RwkvChatClient>>()),
+                    new ChatClientMetadata("rwkv", providerUri: null, defaultModelId: Path.GetFileNameWithoutExtension(options.ModelPath)));
             });
         }
         services.AddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IDocumentStore>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
