@@ -13,7 +13,7 @@ cache="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: /
 trap 'rm -rf "$work" "$cache"/rag.*/"$version"' EXIT
 
 rm -rf "$feed"
-for project in src/Generator/Torch src/Generator src/Retrieval src/Ingest src/Orchestrator/Core src/Orchestrator/SemanticKernel; do
+for project in src/Generator/Torch src/Generator src/Retrieval src/Retrieval/Embeddings src/Ingest src/Orchestrator/Core src/Orchestrator/SemanticKernel; do
   dotnet pack "$project" ${PACK_NO_BUILD:+--no-build -c Debug} -o "$feed" -p:Version="$version" --nologo -v q
 done
 
