@@ -119,10 +119,8 @@ public static class ChatCompletionsEndpoints
     private static ChatOptions ToChatOptions(ChatCompletionRequest request, int maxTokensLimit)
     {
         var (field, maxTokens) = request.MaxCompletionTokens is { } completion ? ("max_completion_tokens", (int?)completion) : ("max_tokens", request.MaxTokens);
-        if (maxTokens is { } max && (max < 1 || max > maxTokensLimit))
-            throw new RagInputException($"{field} must be between 1 and {maxTokensLimit} (Generator:MaxTokens); got {max}.");
-        if (request.Temperature is { } t && !(t >= 0 && t <= 2))
-            throw new RagInputException($"temperature must be between 0 and 2; got {t}.");
+        RequestRules.MaxTokens(maxTokens, field, maxTokensLimit);
+        RequestRules.Temperature(request.Temperature);
         if (request.TopP is { } p && !(p > 0 && p <= 1))
             throw new RagInputException($"top_p must be in (0, 1]; got {p}.");
         var stop = request.Stop ?? [];

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Rag.Generator.Generation;
 using Rag.Orchestrator.Answering;
 using Rag.Orchestrator.Composition;
 
@@ -30,7 +32,12 @@ public static class AskCommand
             await using var services = RagServices.Build(parse.GetValue(RagCli.ConfigOption));
             var ask = services.GetRequiredService<AskService>();
             var retriever = services.GetRequiredService<PassageRetriever>();
-            var generation = new ChatOptions { MaxOutputTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) };
+            var generation = new ChatOptions
+            {
+                MaxOutputTokens = RequestRules.MaxTokens(parse.GetValue(maxTokens), "--max-tokens", services.GetRequiredService<IOptions<GeneratorOptions>>().Value.MaxTokens),
+                Temperature = RequestRules.Temperature(parse.GetValue(temperature)),
+                Seed = parse.GetValue(seed),
+            };
             var request = new AskRequest(parse.GetValue(question)!, parse.GetValue(k), CliOptions.Filter(parse.GetValue(tags), parse.GetValue(sourcePrefix)), generation);
             var context = await ask.PrepareAsync(request, ct);
             Console.WriteLine($"retrieval: {CliOptions.Describe(context.Mode, retriever.HasEmbedder)}; {context.Passages.Count} passages");

@@ -11,7 +11,7 @@ namespace Rag.Orchestrator.Plugins;
 /// add text to it, read a stored document. Bad input throws <see cref="RagInputException"/> or
 /// <see cref="ArgumentException"/> naming the rule.
 /// </summary>
-public sealed class RagPlugin(PassageRetriever retriever, AskService ask, RagAskFunctions askFunctions, IngestPipeline ingest, IDocumentStore store)
+public sealed class RagPlugin(AskService ask, RagAskFunctions askFunctions, IngestPipeline ingest, IDocumentStore store)
 {
     public const string PluginName = "rag";
 
@@ -24,8 +24,7 @@ public sealed class RagPlugin(PassageRetriever retriever, AskService ask, RagAsk
         [Description("Only passages of documents carrying at least one of these tags (one tag, or a list of tags); omit to search everything.")] RagTags? tags = null,
         CancellationToken cancellationToken = default)
     {
-        ask.ValidateQuestion(query);
-        var retrieved = await retriever.RetrieveAsync(query, ask.ResolveK(k), filter: TagFilter(tags), cancellationToken: cancellationToken);
+        var retrieved = await ask.SearchAsync(query, k, filter: TagFilter(tags), cancellationToken: cancellationToken);
         return retrieved.Hits.Select((hit, i) => RagPassage.From(i + 1, hit)).ToList();
     }
 
@@ -74,10 +73,5 @@ public sealed class RagPlugin(PassageRetriever retriever, AskService ask, RagAsk
 
     private static SearchFilter? TagFilter(RagTags? tags) => CheckTags(tags) is { Count: > 0 } checkedTags ? new SearchFilter(Tags: checkedTags) : null;
 
-    private static IReadOnlyList<string> CheckTags(RagTags? tags)
-    {
-        if (tags is null) return [];
-        if (tags.Values.Any(string.IsNullOrWhiteSpace)) throw new RagInputException("Tags must not be empty; omit tags instead of passing an empty one.");
-        return tags.Values;
-    }
+    private static IReadOnlyList<string> CheckTags(RagTags? tags) => RequestRules.Tags(tags?.Values);
 }
