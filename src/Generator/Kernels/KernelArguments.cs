@@ -50,7 +50,8 @@ internal struct GemvJobs
 internal struct GemvArgs
 {
     public const int MaxJobs = 8;
-    public const int RowsPerBlock = 8;  // one warp per output row, 256 threads
+    public const int WarpsPerBlock = 8;  // 256 threads
+    public const int RowsPerWarp = 1;  // rwkv7.cu: ROWS_PER_WARP
 
     public GemvJobs Jobs;
     public int Count, B;
@@ -62,7 +63,8 @@ internal struct GemvArgs
         (Count, B) = (jobs.Length, batch);
     }
 
-    public static int Blocks(IEnumerable<GemvJob> jobs) => (jobs.Sum(j => j.N) + RowsPerBlock - 1) / RowsPerBlock;
+    public static int Blocks(IEnumerable<GemvJob> jobs) =>
+        (jobs.Sum(j => (j.N + RowsPerWarp - 1) / RowsPerWarp) + WarpsPerBlock - 1) / WarpsPerBlock;
 }
 
 [StructLayout(LayoutKind.Sequential)]

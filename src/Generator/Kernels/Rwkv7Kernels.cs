@@ -13,6 +13,7 @@ internal sealed class Rwkv7Kernels
 {
     public const string SourceFile = "rwkv7.cu";
     public const int HeadSize = 64;
+    private const int PrefillBlocksPerHead = 4;  // rwkv7.cu: ROWS = 16 value rows per block, 4 threads a row
 
     private Rwkv7Kernels(CudaModule module, ScalarType dtype)
     {
@@ -81,7 +82,7 @@ internal sealed class Rwkv7Kernels
         };
         // On libtorch's stream: the inputs may go back to its allocator once this returns, and anything that reuses
         // their memory is queued after this kernel.
-        Module.Launch("wkv7_prefill", (int)(B * H), 256, args);
+        Module.Launch("wkv7_prefill", (int)(B * H) * PrefillBlocksPerHead, HeadSize / PrefillBlocksPerHead * 4, args);
         return y.MoveToOuterDisposeScope();
     }
 }

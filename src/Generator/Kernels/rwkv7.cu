@@ -78,8 +78,9 @@ __device__ float block_sum(float v, float* scratch)
 //   S_t = S_{t-1} (diag(w_t) + a_t b_tᵀ) + v_t k_tᵀ,    y_t = S_t r_t        (S: value × key, 64 × 64, fp32)
 // The rows of S evolve independently given the step's shared vectors (w, a, b, k, r), so one block per (batch,
 // head) gives each row to 4 threads (16 key columns each): a step is 16-wide dot products, two shuffles for S a and
-// two for y. The step vectors are staged in shared memory CH steps at a time, the next chunk prefetched into
-// registers while the current one runs.
+// two for y. A head's 64 rows are split over 4 blocks of 16 rows: every thread reads 320 bytes of step vectors from
+// shared memory per step, and one block per SM keeps that traffic from being the bound. The step vectors are staged
+// in shared memory CH steps at a time, the next chunk prefetched into registers while the current one runs.
 // ---------------------------------------------------------------------------------------------------------------
 
 __device__ __forceinline__ void load16(const float4* p, float* o)
@@ -90,6 +91,8 @@ __device__ __forceinline__ void load16(const float4* p, float* o)
 
 #define CH 8            // steps per staged chunk
 #define QSTRIDE 20      // a quarter (16 floats) padded to 20: the four quarters a warp reads sit in distinct banks
+#define ROWS 16         // value rows per block: 64 threads
+#define STAGED (6 * CH * 16 / (ROWS * 4))  // float4 each thread stages per chunk
 
 struct WkvPrefillArgs
 {
@@ -99,23 +102,23 @@ struct WkvPrefillArgs
     int T, H;
 };
 
-extern "C" __global__ void __launch_bounds__(256) wkv7_prefill(WkvPrefillArgs p)
+extern "C" __global__ void __launch_bounds__(ROWS * 4) wkv7_prefill(WkvPrefillArgs p)
 {
     __shared__ float4 steps[2][CH][5][QSTRIDE];  // r, w, k, a, b of each step: 4 quarters of 16, padded to 20
     __shared__ float values[2][CH][64];
 
-    const int bh = blockIdx.x, batch = bh / p.H, h = bh % p.H;
-    const int i = threadIdx.x >> 2, q = threadIdx.x & 3;  // value row i, key columns q*16 .. q*16+15
+    const int bh = blockIdx.x / (64 / ROWS), batch = bh / p.H, h = bh % p.H;
+    const int i = (blockIdx.x % (64 / ROWS)) * ROWS + (threadIdx.x >> 2), q = threadIdx.x & 3;  // value row i, key columns q*16 ..
     const long rowStride = (long)p.H * 64;                  // between consecutive tokens
     const long base = (long)batch * p.T * rowStride + (long)h * 64;
 
-    // Staging: a chunk is 6 vectors × CH steps × 16 float4; each of the 256 threads moves 3 of those 768.
-    float4 pending[3];
+    // Staging: a chunk is 6 vectors × CH steps × 16 float4; each thread moves STAGED of them.
+    float4 pending[STAGED];
     auto fetch = [&](int chunk) {
 #pragma unroll
-        for (int m = 0; m < 3; m++)
+        for (int m = 0; m < STAGED; m++)
         {
-            int f = threadIdx.x + 256 * m, vec = f / (CH * 16), rem = f % (CH * 16), s = rem / 16, j4 = rem % 16;
+            int f = threadIdx.x + ROWS * 4 * m, vec = f / (CH * 16), rem = f % (CH * 16), s = rem / 16, j4 = rem % 16;
             int t = chunk * CH + s;
             const float* src = vec == 0 ? p.r : vec == 1 ? p.logw : vec == 2 ? p.k : vec == 3 ? p.a : vec == 4 ? p.b : p.v;
             pending[m] = t < p.T ? *(const float4*)(src + base + t * rowStride + j4 * 4) : make_float4(0, 0, 0, 0);
@@ -123,9 +126,9 @@ extern "C" __global__ void __launch_bounds__(256) wkv7_prefill(WkvPrefillArgs p)
     };
     auto stage = [&](int buffer) {
 #pragma unroll
-        for (int m = 0; m < 3; m++)
+        for (int m = 0; m < STAGED; m++)
         {
-            int f = threadIdx.x + 256 * m, vec = f / (CH * 16), rem = f % (CH * 16), s = rem / 16, j4 = rem % 16;
+            int f = threadIdx.x + ROWS * 4 * m, vec = f / (CH * 16), rem = f % (CH * 16), s = rem / 16, j4 = rem % 16;
             float4 x = pending[m];
             if (vec == 1) x = make_float4(__expf(x.x), __expf(x.y), __expf(x.z), __expf(x.w));  // w = exp(log w)
             if (vec < 5) steps[buffer][s][vec][(j4 >> 2) * (QSTRIDE / 4) + (j4 & 3)] = x;
@@ -146,10 +149,11 @@ extern "C" __global__ void __launch_bounds__(256) wkv7_prefill(WkvPrefillArgs p)
     {
         const int cur = c & 1;
         if (c + 1 < chunks) fetch(c + 1);
+        // Unrolled so one step's y reduction overlaps the next step's S a. Steps past T were staged as w = 1 and
+        // k = v = a = b = 0, which leave S as it is.
+#pragma unroll
         for (int s = 0; s < CH; s++)
         {
-            const int t = c * CH + s;
-            if (t >= p.T) break;
             float r[16], w[16], k[16], a[16], b[16];
             load16(&steps[cur][s][0][q * (QSTRIDE / 4)], r);
             load16(&steps[cur][s][1][q * (QSTRIDE / 4)], w);
@@ -157,21 +161,23 @@ extern "C" __global__ void __launch_bounds__(256) wkv7_prefill(WkvPrefillArgs p)
             load16(&steps[cur][s][3][q * (QSTRIDE / 4)], a);
             load16(&steps[cur][s][4][q * (QSTRIDE / 4)], b);
             const float v = values[cur][s][i];
-            float sa = 0;
+            float sa[4] = {0, 0, 0, 0}, y[4] = {0, 0, 0, 0};  // four partial sums: short dependency chains
 #pragma unroll
-            for (int j = 0; j < 16; j++) sa = fmaf(S[j], a[j], sa);
-            sa += __shfl_xor_sync(0xffffffffu, sa, 1);
-            sa += __shfl_xor_sync(0xffffffffu, sa, 2);
-            float y = 0;
+            for (int j = 0; j < 16; j++) sa[j & 3] = fmaf(S[j], a[j], sa[j & 3]);
+            float saTotal = (sa[0] + sa[1]) + (sa[2] + sa[3]);
+            saTotal += __shfl_xor_sync(0xffffffffu, saTotal, 1);
+            saTotal += __shfl_xor_sync(0xffffffffu, saTotal, 2);
 #pragma unroll
             for (int j = 0; j < 16; j++)
             {
-                S[j] = fmaf(S[j], w[j], fmaf(sa, b[j], v * k[j]));
-                y = fmaf(S[j], r[j], y);
+                S[j] = fmaf(S[j], w[j], fmaf(saTotal, b[j], v * k[j]));
+                y[j & 3] = fmaf(S[j], r[j], y[j & 3]);
             }
-            y += __shfl_xor_sync(0xffffffffu, y, 1);
-            y += __shfl_xor_sync(0xffffffffu, y, 2);
-            if (q == 0) p.y[base + t * rowStride + i] = y;
+            float yTotal = (y[0] + y[1]) + (y[2] + y[3]);
+            yTotal += __shfl_xor_sync(0xffffffffu, yTotal, 1);
+            yTotal += __shfl_xor_sync(0xffffffffu, yTotal, 2);
+            const int t = c * CH + s;
+            if (q == 0 && t < p.T) p.y[base + t * rowStride + i] = yTotal;
         }
         if (c + 1 < chunks) stage(cur ^ 1);
         __syncthreads();
@@ -238,8 +244,8 @@ extern "C" __global__ void shift_mix_bf16(ShiftMixArgs p) { shift_mix<bf16>(p); 
 extern "C" __global__ void shift_mix_f16(ShiftMixArgs p) { shift_mix<f16>(p); }
 extern "C" __global__ void shift_mix_f32(ShiftMixArgs p) { shift_mix<float>(p); }
 
-// y[b, n] (=|+=) act(bias[n] + Σ_k W[n, k] x[b, k]) for up to 8 independent matrices in one launch; one warp per
-// output row, which reads its weight row once per 8 sequences (decode is bound by reading the weights).
+// y[b, n] (=|+=) act(bias[n] + Σ_k W[n, k] x[b, k]) for up to 8 independent matrices in one launch. A warp takes
+// ROWS_PER_WARP output rows and reads them once per 8 sequences (decode is bound by reading the weights).
 #define ACT_NONE 0
 #define ACT_TANH 1
 #define ACT_SIGMOID 2
@@ -247,6 +253,7 @@ extern "C" __global__ void shift_mix_f32(ShiftMixArgs p) { shift_mix<float>(p); 
 #define ACT_LOG_DECAY 4   // log w = -exp(-softplus(-z) - 0.5): the decay soft-clamped to (e^-e^-0.5, 1)
 #define MAX_JOBS 8
 #define BATCH_GROUP 8
+#define ROWS_PER_WARP 1   // 4 was slower at every batch size on an H200 (150 registers: too few warps)
 
 struct GemvJob
 {
@@ -274,42 +281,60 @@ template <typename W>
 __device__ void gemv(const GemvArgs& p)
 {
     const int lane = threadIdx.x & 31;
-    int n = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), j = 0;
-    while (j < p.count && n >= p.job[j].n) n -= p.job[j++].n;
+    int warp = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), j = 0;
+    while (j < p.count && warp >= (p.job[j].n + ROWS_PER_WARP - 1) / ROWS_PER_WARP)
+        warp -= (p.job[j++].n + ROWS_PER_WARP - 1) / ROWS_PER_WARP;
     if (j == p.count) return;
     const GemvJob job = p.job[j];
-    const W* w = (const W*)job.w + (long)n * job.k;
+    const int n0 = warp * ROWS_PER_WARP, rows = min(ROWS_PER_WARP, job.n - n0);
+    const W* w = (const W*)job.w + (long)n0 * job.k;
     for (int b0 = 0; b0 < p.B; b0 += BATCH_GROUP)
     {
-        float acc[BATCH_GROUP];
+        float acc[ROWS_PER_WARP][BATCH_GROUP];
 #pragma unroll
-        for (int g = 0; g < BATCH_GROUP; g++) acc[g] = 0;
+        for (int r = 0; r < ROWS_PER_WARP; r++)
+#pragma unroll
+            for (int g = 0; g < BATCH_GROUP; g++) acc[r][g] = 0;
         for (int c = lane * 8; c < job.k; c += 256)
         {
-            float wv[8];
-            load8(w + c, wv);
+            float wv[ROWS_PER_WARP][8];
+#pragma unroll
+            for (int r = 0; r < ROWS_PER_WARP; r++)
+            {
+                if (r < rows) load8(w + (long)r * job.k + c, wv[r]);
+                else
+#pragma unroll
+                    for (int e = 0; e < 8; e++) wv[r][e] = 0;
+            }
 #pragma unroll
             for (int g = 0; g < BATCH_GROUP; g++)
             {
-                if (b0 + g >= p.B) break;
-                float xv[8];
-                load8(job.x + (long)(b0 + g) * job.k + c, xv);
+                if (b0 + g < p.B)
+                {
+                    float xv[8];
+                    load8(job.x + (long)(b0 + g) * job.k + c, xv);
 #pragma unroll
-                for (int e = 0; e < 8; e++) acc[g] = fmaf(wv[e], xv[e], acc[g]);
+                    for (int r = 0; r < ROWS_PER_WARP; r++)
+#pragma unroll
+                        for (int e = 0; e < 8; e++) acc[r][g] = fmaf(wv[r][e], xv[e], acc[r][g]);
+                }
             }
         }
 #pragma unroll
-        for (int g = 0; g < BATCH_GROUP; g++)
-        {
-            if (b0 + g >= p.B) break;
-            float z = warp_sum(acc[g]);
-            if (lane == 0)
+        for (int r = 0; r < ROWS_PER_WARP; r++)
+#pragma unroll
+            for (int g = 0; g < BATCH_GROUP; g++)
             {
-                z = activate(z + (job.bias ? job.bias[n] : 0.f), job.act);
-                float* y = job.y + (long)(b0 + g) * job.n + n;
-                *y = job.accumulate ? *y + z : z;
+                if (r >= rows || b0 + g >= p.B) continue;
+                float z = warp_sum(acc[r][g]);
+                if (lane == 0)
+                {
+                    const int n = n0 + r;
+                    z = activate(z + (job.bias ? job.bias[n] : 0.f), job.act);
+                    float* y = job.y + (long)(b0 + g) * job.n + n;
+                    *y = job.accumulate ? *y + z : z;
+                }
             }
-        }
     }
 }
 extern "C" __global__ void gemv_bf16(GemvArgs p) { gemv<bf16>(p); }

@@ -24,7 +24,7 @@ public static class ParityCheck
                 .Select(k => k[..^".tokens".Length]).Order(StringComparer.Ordinal).ToList();
             if (cases.Count == 0)
                 throw new CheckpointFormatException(expectedPath, "holds no '<case>.tokens' tensors to check against");
-            return cases.Select(name => RunCase(model, name, expected, expectedPath)).ToList();
+            return cases.SelectMany(name => RunCase(model, name, expected, expectedPath)).ToList();
         }
         finally
         {
@@ -32,7 +32,12 @@ public static class ParityCheck
         }
     }
 
-    private static ParityResult RunCase(Rwkv7Model model, string name, Dictionary<string, Tensor> expected, string path)
+    /// <summary>
+    /// The case read whole (every position's logits from one prefill) and, when it has two tokens or more, again as
+    /// a generator reads it: the first half prefilled, then one token per step (case "NAME decode"), which is the
+    /// path decoding takes.
+    /// </summary>
+    private static IEnumerable<ParityResult> RunCase(Rwkv7Model model, string name, Dictionary<string, Tensor> expected, string path)
     {
         if (!expected.TryGetValue(name + ".logits", out var logits))
             throw new CheckpointFormatException(path, $"has '{name}.tokens' but no '{name}.logits'");
@@ -42,10 +47,23 @@ public static class ParityCheck
         if (tokens.dim() != 2 || logits.dim() != 3 || !logits.shape[..2].SequenceEqual(tokens.shape) || logits.shape[2] != model.VocabSize)
             throw new CheckpointFormatException(path,
                 $"case '{name}' has tokens [{string.Join(", ", tokens.shape)}] and logits [{string.Join(", ", logits.shape)}]; expected [B, T] and [B, T, {model.VocabSize}]");
-        using var state = model.CreateState((int)tokens.shape[0]);
-        var actual = model.ForwardAll(tokens, state).cpu();
-        var top1 = actual.argmax(-1).eq(logits.argmax(-1)).to(ScalarType.Float32).mean().item<float>();
-        return new ParityResult(name, tokens.shape[0], tokens.shape[1], MaxRelativeError(actual, logits), top1);
+        long batch = tokens.shape[0], T = tokens.shape[1];
+        using (var state = model.CreateState((int)batch))
+            yield return Compare(name, batch, T, model.ForwardAll(tokens, state).cpu(), logits);
+        if (T < 2) yield break;
+        using (var state = model.CreateState((int)batch))
+        {
+            long prefix = T / 2;
+            var steps = new List<Tensor> { model.Forward(tokens.narrow(1, 0, prefix), state) };
+            for (long t = prefix; t < T; t++) steps.Add(model.Forward(tokens.narrow(1, t, 1).contiguous(), state));
+            yield return Compare(name + " decode", batch, T, stack(steps, 1).cpu(), logits.narrow(1, prefix - 1, T - prefix + 1));
+        }
+    }
+
+    private static ParityResult Compare(string name, long batch, long tokens, Tensor actual, Tensor expected)
+    {
+        var top1 = actual.argmax(-1).eq(expected.argmax(-1)).to(ScalarType.Float32).mean().item<float>();
+        return new ParityResult(name, batch, tokens, MaxRelativeError(actual, expected), top1);
     }
 
     /// <summary>max over positions of max_v |actual - expected| / max_v |expected|, for [..., V] logits.</summary>

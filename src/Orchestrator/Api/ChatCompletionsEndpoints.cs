@@ -121,8 +121,7 @@ public static class ChatCompletionsEndpoints
         var (field, maxTokens) = request.MaxCompletionTokens is { } completion ? ("max_completion_tokens", (int?)completion) : ("max_tokens", request.MaxTokens);
         RequestRules.MaxTokens(maxTokens, field, maxTokensLimit);
         RequestRules.Temperature(request.Temperature);
-        if (request.TopP is { } p && !(p > 0 && p <= 1))
-            throw new RagInputException($"top_p must be in (0, 1]; got {p}.");
+        RequestRules.TopP(request.TopP);
         var stop = request.Stop ?? [];
         if (stop.Count > MaxStopSequences) throw new RagInputException($"stop has {stop.Count} sequences; the limit is {MaxStopSequences}.");
         if (stop.Any(string.IsNullOrEmpty)) throw new RagInputException("stop contains an empty sequence.");

@@ -48,7 +48,7 @@ public static class ModelCommand
             {
                 bool ok = result.MaxRelativeError <= limit;
                 pass &= ok;
-                Console.WriteLine($"{result.Case,-8} batch {result.Batch} tokens {result.Tokens,5}  max rel err {result.MaxRelativeError:E3}  {(ok ? "PASS" : "FAIL")}");
+                Console.WriteLine($"{result.Case,-13} batch {result.Batch} tokens {result.Tokens,5}  max rel err {result.MaxRelativeError:E3}  {(ok ? "PASS" : "FAIL")}");
             }
             Console.WriteLine(pass ? "PASS" : "FAIL");
             return Task.FromResult(pass ? CliErrors.Ok : CliErrors.Failed);

@@ -43,6 +43,13 @@ public static class RequestRules
         return temperature;
     }
 
+    /// <summary>Nucleus sampling mass: in (0, 1].</summary>
+    public static float? TopP(float? topP)
+    {
+        if (topP is { } p && !(p > 0 && p <= 1)) throw new RagInputException($"top_p must be in (0, 1]; got {p}.");
+        return topP;
+    }
+
     /// <summary>Tags to filter or label by: each not empty.</summary>
     public static IReadOnlyList<string> Tags(IReadOnlyList<string>? tags)
     {

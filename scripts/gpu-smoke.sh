@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The whole product on a GPU machine, in one call, as a new user would run it: a random checkpoint of a published
+# shape, a few thousand real text files ingested, `rag ask` with the default sampling, with a seeded sampler (twice:
+# same text) and greedy, `rag serve` with concurrent streaming chat completions, and `rag model check` on CUDA with
+# and without Rag's kernels. Prints PASS/FAIL and the time of every step, then "N passed, N failed".
+#
+#   scripts/gpu-run.sh pack            (here: needs .NET)
+#   scripts/gpu-smoke.sh [SHAPE]       (there: needs PyTorch with CUDA; SHAPE 0.1b, 0.4b, 1.5b (default) or 2.9b)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+shape=${1:-1.5b}
+work=${SMOKE_DIR:-/tmp/rag-smoke}
+mkdir -p "$work"
+passed=0 failed=0
+rag() { scripts/gpu-run.sh rag "$@"; }
+
+# step NAME COMMAND...: runs it with its output in $work/NAME.log, prints PASS/FAIL and the seconds it took.
+step() {
+  local name=$1; shift
+  local start=$SECONDS
+  if "$@" >"$work/$name.log" 2>&1; then passed=$((passed + 1)); result=PASS; else failed=$((failed + 1)); result=FAIL; fi
+  printf '%-34s %s %5ds\n' "$name" "$result" $((SECONDS - start))
+  [ "$result" = PASS ] || tail -5 "$work/$name.log" | sed 's/^/    /'
+}
+
+# Real text: the READMEs, licences and docs that ship with the installed Python packages and Debian packages.
+corpus() {
+  rm -rf "$work/docs" && mkdir -p "$work/docs"
+  find /usr/share/doc "$(python3 -c 'import site; print(site.getsitepackages()[0])')" -type f \
+      \( -name '*.md' -o -name '*.txt' -o -name '*.rst' -o -name 'copyright' -o -name 'LICENSE*' \) -size +200c -size -200k 2>/dev/null |
+    head -n 3000 | awk '{ printf "%s\t%05d\n", $0, NR }' |
+    while IFS=$'\t' read -r file n; do cp "$file" "$work/docs/$n-$(basename "$file").txt"; done
+  ls "$work/docs" | wc -l
+}
+
+answer() { sed -n '/^Answer:/,/^Sources:/p' "$1" | sed '1d;$d'; }
+same_seeded_answer() {
+  answer "$work/ask-seeded.log" >"$work/a1" && answer "$work/ask-seeded-again.log" >"$work/a2" && [ -s "$work/a1" ] && cmp -s "$work/a1" "$work/a2"
+}
+
+serve_streaming() {
+  rag serve --urls http://127.0.0.1:5099 >"$work/serve.out" 2>&1 &
+  local server=$!
+  for _ in $(seq 120); do python3 -c 'import urllib.request as u; u.urlopen("http://127.0.0.1:5099/readyz")' 2>/dev/null && break; sleep 1; done
+  python3 - <<'PY'
+import json, time, urllib.request, concurrent.futures as cf
+def chat(i):
+    body = json.dumps({"model": "rag", "stream": True, "max_tokens": 32, "temperature": 1.0, "top_p": 0.3,
+                       "messages": [{"role": "user", "content": f"What do the licences say about warranty? ({i})"}]}).encode()
+    start = time.time(); first = None; chunks = 0; done = False
+    req = urllib.request.Request("http://127.0.0.1:5099/v1/chat/completions", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=300) as r:
+        for line in r:
+            line = line.decode().strip()
+            if line == "data: [DONE]": done = True
+            elif line.startswith("data: "):
+                chunks += 1; first = first or time.time() - start
+    return done, chunks, first, time.time() - start
+with cf.ThreadPoolExecutor(8) as pool: results = list(pool.map(chat, range(8)))
+for done, chunks, first, total in results: print(f"done={done} chunks={chunks} first={first:.2f}s total={total:.2f}s")
+assert all(done and chunks > 1 for done, chunks, _, _ in results)
+PY
+  local status=$?
+  kill "$server"; wait "$server" 2>/dev/null
+  return $status
+}
+
+model=$work/rwkv7-$shape-random-bf16.pth
+export Store__DataDirectory=$work/data Generator__ModelPath=$model Generator__VocabPath=tests/data/rwkv_vocab_v20230424.txt \
+       Generator__Device=cuda Generator__Dtype=bf16
+question="What do the licences say about warranty?"
+fixture=tests/data/rwkv7
+
+echo "GPU smoke test, shape $shape, $(nvidia-smi --query-gpu=name --format=csv,noheader), $(date -u +%F)"
+[ -f "$model" ] || step checkpoint python3 scripts/make-random-rwkv7.py --shape "$shape" --dtype bf16 --out "$model"
+step corpus corpus
+rm -rf "$work/data"
+step ingest rag ingest "$work/docs"
+step ask-default rag ask "$question" -k 64 --max-tokens 64 --timings
+step ask-seeded rag ask "$question" -k 64 --temperature 0.7 --top-p 0.9 --seed 7 --max-tokens 32 --timings
+step ask-seeded-again rag ask "$question" -k 64 --temperature 0.7 --top-p 0.9 --seed 7 --max-tokens 32
+step same-seed-same-text same_seeded_answer
+step ask-greedy rag ask "$question" -k 64 --temperature 0 --max-tokens 64 --timings
+step ask-k512 rag ask "$question" -k 512 --max-tokens 64 --timings
+step serve-8-streams serve_streaming
+for kernels in on off; do for dtype in fp32 bf16; do
+  step "check-$dtype-kernels-$kernels" rag model check --model $fixture/rwkv7-tiny-a.pth \
+    --expected $fixture/rwkv7-tiny-a-expected.safetensors --device cuda --dtype $dtype --kernels $kernels
+done; done
+
+echo
+for name in ask-default ask-seeded ask-greedy ask-k512; do
+  printf '%-12s %s\n' "$name" "$(grep '^timings:' "$work/$name.log")"
+done
+printf 'seeded answer: %s\n' "$(head -c 160 "$work/a1" | tr '\n' ' ')"
+grep -h "max rel err\|kernels" "$work"/check-*.log | grep -v "^case[012]" | sed 's/^/  /'
+grep -h "^done=" "$work/serve-8-streams.log" | sed 's/^/  /'
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
