@@ -26,11 +26,24 @@ step() {
 # Real text: the READMEs, licences and docs that ship with the installed Python packages and Debian packages.
 corpus() {
   rm -rf "$work/docs" && mkdir -p "$work/docs"
-  find /usr/share/doc "$(python3 -c 'import site; print(site.getsitepackages()[0])')" -type f \
-      \( -name '*.md' -o -name '*.txt' -o -name '*.rst' -o -name 'copyright' -o -name 'LICENSE*' \) -size +200c -size -200k 2>/dev/null |
-    head -n 3000 | awk '{ printf "%s\t%05d\n", $0, NR }' |
-    while IFS=$'\t' read -r file n; do cp "$file" "$work/docs/$n-$(basename "$file").txt"; done
-  ls "$work/docs" | wc -l
+  python3 - "$work/docs" <<'PY'
+import os, shutil, site, sys
+roots = ["/usr/share/doc", site.getsitepackages()[0]]
+names = (".md", ".txt", ".rst")
+count = 0
+for root in roots:
+    for folder, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if not (name.endswith(names) or name == "copyright" or name.startswith("LICENSE")) or os.path.islink(path): continue
+            if not 200 < os.path.getsize(path) < 200_000: continue
+            try: open(path, encoding="utf-8").read()  # Rag refuses text that is not UTF-8
+            except (UnicodeDecodeError, OSError): continue
+            count += 1
+            shutil.copy(path, os.path.join(sys.argv[1], f"{count:05d}-{name}.txt"))
+            if count == 3000: print(count); sys.exit(0)
+print(count)
+PY
 }
 
 answer() { sed -n '/^Answer:/,/^Sources:/p' "$1" | sed '1d;$d'; }

@@ -105,8 +105,23 @@ def gemv_jobs(jobs, B):
     args = GemvArgs(); args.count = len(jobs); args.B = B
     for i, (w, x, y, bias, act, acc) in enumerate(jobs):
         args.job[i] = GemvJob(ptr(w), ptr(x), ptr(y), ptr(bias), w.shape[0], w.shape[1], ACT[act], int(acc))
-    warps = sum(w.shape[0] for w, *_ in jobs)  # rwkv7.cu: ROWS_PER_WARP = 1
+    warps = sum(w.shape[0] for w, *_ in jobs)  # one warp per output row
     return args, (warps + 7) // 8
+
+GEMM_MIN_BATCH = 8  # Rwkv7Decoder: from 8 sequences on, matrices whose width is a multiple of 32 go to the tensor cores
+
+def launch_projections(mod, jobs, B, suffix, stream=None):
+    """Like Rwkv7Decoder: gemv for few sequences, gemm (tensor cores) for many; returns the launch structs."""
+    big = [j for j in jobs if B >= GEMM_MIN_BATCH and suffix != "f32" and j[0].shape[1] % 32 == 0]
+    small = [j for j in jobs if all(j is not b for b in big)]
+    launched = []
+    if big:
+        args, _ = gemv_jobs(big, B)
+        mod.launch("gemm_" + suffix, sum((j[0].shape[0] + 15) // 16 for j in big), 128, [args], stream); launched.append(args)
+    if small:
+        args, blocks = gemv_jobs(small, B)
+        mod.launch("gemv_" + suffix, blocks, 256, [args], stream); launched.append(args)
+    return launched
 
 def act_ref(z, act):
     if act == "tanh": return z.tanh()
@@ -136,6 +151,7 @@ def wkv_reference(r, logw, k, v, a, b, S0):
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument("--shape", default="1.5b"); ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--prefill-only", action="store_true", help="only time the prefill scan (e.g. under ncu)")
     opts = ap.parse_args()
     torch.manual_seed(0)
     torch.zeros(1, device="cuda")  # primary context current on this thread
@@ -143,6 +159,8 @@ def main():
     print(f"device: {props.name}, sm_{props.major}{props.minor}, {props.multi_processor_count} SMs; torch {torch.__version__}")
     t0 = time.time(); mod = Module(compile_source(f"{props.major}{props.minor}")); print(f"compile+load {time.time()-t0:.1f} s")
     results = []
+    if opts.prefill_only:
+        timings(mod, opts); return
 
     # ---- prefill WKV scan: exactness ----
     for (B, T, H) in [(2, 300, 2), (1, 1, 3), (1, 17, 1)]:
@@ -173,6 +191,22 @@ def main():
             mod.launch("gemv_" + SUFFIX[dtype], blocks, 256, [args]); torch.cuda.synchronize()
             worst = max(rel(y, ref) for y, ref in refs)
             results.append((f"gemv {SUFFIX[dtype]} B{B} (5 jobs)", worst, 1e-5))
+
+    # ---- GEMM on the tensor cores: inputs rounded to the weight type, so the reference rounds them too ----
+    for dtype in (torch.bfloat16, torch.float16):
+        for B in (8, 13, 64):
+            jobs, refs = [], []
+            for (n, kdim, act, acc, bias) in [(200, 512, "none", False, False), (64, 96, "logdecay", False, True),
+                                               (96, 2048, "relu2", True, False), (37, 32, "sigmoid", False, True)]:
+                w = (torch.randn(n, kdim, device="cuda") * 0.05).to(dtype)
+                x = torch.randn(B, kdim, device="cuda")
+                y = torch.randn(B, n, device="cuda") if acc else torch.full((B, n), float("nan"), device="cuda")
+                bb = torch.randn(n, device="cuda") if bias else None
+                z = x.to(dtype).double() @ w.double().T + (bb.double() if bias else 0)
+                refs.append((y, act_ref(z, act) + (y.double() if acc else 0)))
+                jobs.append((w, x, y, bb, act, acc))
+            launch_projections(mod, jobs, B, SUFFIX[dtype]); torch.cuda.synchronize()
+            results.append((f"gemm {SUFFIX[dtype]} B{B} (4 jobs)", max(rel(y, ref) for y, ref in refs), 1e-5))
 
     # ---- shift_mix and embed ----
     for dtype in (torch.bfloat16, torch.float32):
@@ -244,6 +278,7 @@ def timings(mod, opts):
     torch.cuda.synchronize(); ms = (time.perf_counter() - t0) / n * 1e3
     print(f"\nwkv7_prefill {opts.shape} (H={H}), one layer of {T} tokens: {ms:.2f} ms ({ms * 16384 / T:.2f} ms per 16k tokens)")
     del r, logw, k, v, a, b, y
+    if opts.prefill_only: return
 
     # ---- decode: the whole model's step as one graph ----
     bf = torch.bfloat16
@@ -261,7 +296,7 @@ def timings(mod, opts):
     print("| batch | ms/step | tokens/s | weight bytes / step time |")
     print("| --: | --: | --: | --: |")
     weight_bytes = sum(t.numel() * t.element_size() for d in layers for t in d.values() if isinstance(t, torch.Tensor) and t.dtype == bf) + head.numel() * 2
-    for B in (1, 8, 64):
+    for B in (1, 4, 8, 16, 64):
         state = [(torch.zeros(B, C, device="cuda", dtype=bf), torch.zeros(B, H, 64, 64, device="cuda"), torch.zeros(B, C, device="cuda", dtype=bf)) for _ in range(L)]
         table = torch.tensor([t.data_ptr() for s in state for t in s], dtype=torch.int64, device="cuda")
         tokens = torch.randint(0, V, (B,), device="cuda")
@@ -279,21 +314,21 @@ def timings(mod, opts):
                 jobs = [(d["Wr"], xr, r_, None, "none", 0), (d["Wk"], xk_, k_, None, "none", 0), (d["Wv"], xv, v_, None, "none", 0),
                         (d["w1"], xw, hw, None, "tanh", 0), (d["a1"], xa, ha, None, "none", 0), (d["g1"], xg, hg, None, "sigmoid", 0)]
                 if l > 0: jobs.append((d["v1"], xv, hv, None, "none", 0))
-                g1, b1 = gemv_jobs(jobs, B); mod.launch("gemv_bf16", b1, 256, [g1], s)
+                g1 = launch_projections(mod, jobs, B, "bf16", s)
                 jobs = [(d["w2"], hw, logw, d["w0"], "logdecay", 0), (d["a2"], ha, aa, d["a0"], "sigmoid", 0), (d["g2"], hg, gg, None, "none", 0)]
                 if l > 0: jobs.append((d["v2"], hv, vres, d["v0"], "sigmoid", 0))
-                g2, b2 = gemv_jobs(jobs, B); mod.launch("gemv_bf16", b2, 256, [g2], s)
+                g2 = launch_projections(mod, jobs, B, "bf16", s)
                 wk = WkvDecodeArgs(*[ptr(t) for t in (r_, k_, v_, logw, aa, gg, vres if l > 0 else None, vfirst, d["k_k"], d["k_a"], d["r_k"], d["lnx"][0], d["lnx"][1], yy, table)], 3 * l + 1, H)
                 mod.launch("wkv7_decode", B * H, 64, [wk], s)
-                g3, b3 = gemv_jobs([(d["Wo"], yy, x, None, "none", 1)], B); mod.launch("gemv_bf16", b3, 256, [g3], s)
+                g3 = launch_projections(mod, [(d["Wo"], yy, x, None, "none", 1)], B, "bf16", s)
                 a2 = ShiftMixArgs(ptr(x), ptr(d["ln2"][0]), ptr(d["ln2"][1]), ptr(table), 3 * l + 2, ptr(d["ffn_mix"]), ptr(xk), B, C, 1)
                 mod.launch("shift_mix_bf16", B, 256, [a2], s)
-                g4, b4 = gemv_jobs([(d["Fk"], xk[0], hh, None, "relu2", 0)], B); mod.launch("gemv_bf16", b4, 256, [g4], s)
-                g5, b5 = gemv_jobs([(d["Fv"], hh, x, None, "none", 1)], B); mod.launch("gemv_bf16", b5, 256, [g5], s)
+                g4 = launch_projections(mod, [(d["Fk"], xk[0], hh, None, "relu2", 0)], B, "bf16", s)
+                g5 = launch_projections(mod, [(d["Fv"], hh, x, None, "none", 1)], B, "bf16", s)
                 keep.extend([a1, g1, g2, wk, g3, a2, g4, g5])
             a3 = ShiftMixArgs(ptr(x), ptr(ln_out[0]), ptr(ln_out[1]), ptr(table), -1, P(0), ptr(xo), B, C, 1)
             mod.launch("shift_mix_bf16", B, 256, [a3], s)
-            g6, b6 = gemv_jobs([(head, xo, logits, None, "none", 0)], B); mod.launch("gemv_bf16", b6, 256, [g6], s)
+            g6 = launch_projections(mod, [(head, xo, logits, None, "none", 0)], B, "bf16", s)
         torch.cuda.synchronize()
         check(cuda.cuStreamBeginCapture_v2(stream, 2), "begin capture")
         step(stream)

@@ -36,6 +36,15 @@ public sealed class HostileInputApiTests(HostileApiFixture fixture) : IClassFixt
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
             Assert.True(stored?.ChunkCount > 0, "the document must be stored with its chunks");
         }
+        else if (hostile.Outcome == HostileOutcome.SkippedEmpty)
+        {
+            // Nothing to index is no failure: the job succeeds and says which file it skipped and why.
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            var note = Assert.Single(job.GetProperty("errors").EnumerateArray()).GetString()!;
+            Assert.Contains(hostile.FileName, note);
+            Assert.Contains($"skipped, {hostile.Rule}", note);
+            Assert.Null(stored);
+        }
         else
         {
             Assert.Equal("failed", job.GetProperty("status").GetString());

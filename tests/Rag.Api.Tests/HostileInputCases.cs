@@ -7,7 +7,7 @@ using DocumentFormat.OpenXml.Wordprocessing;
 namespace Rag.Orchestrator.Tests;
 
 /// <summary>How a hostile file must end: refused with a reason naming the rule, or stored whole.</summary>
-public enum HostileOutcome { Rejected, Stored, SkippedUnknown }
+public enum HostileOutcome { Rejected, Stored, SkippedUnknown, SkippedEmpty }
 
 /// <param name="FileName">Unique per case, so the store can be searched for anything left of it.</param>
 /// <param name="Rule">Text the failure reason must contain (the rule broken); null when the file must be stored.</param>
@@ -73,9 +73,9 @@ public static class HostileInputCases
         new("utf16-odd-length.txt", () => [0xFF, 0xFE, .. Encoding.Unicode.GetBytes("odd"), 0x41], HostileOutcome.Rejected, "invalid utf-16"),
         new("nul-bytes.txt", () => Utf8("before\0after"), HostileOutcome.Rejected, Nul),
         new("nul-bytes.html", () => Utf8("<p>one\0two</p>"), HostileOutcome.Rejected, Nul),
-        new("zero-bytes.txt", () => [], HostileOutcome.Rejected, Empty),
-        new("zero-bytes.pdf", () => [], HostileOutcome.Rejected, Empty),
-        new("zero-bytes.docx", () => [], HostileOutcome.Rejected, Empty),
+        new("zero-bytes.txt", () => [], HostileOutcome.SkippedEmpty, Empty),
+        new("zero-bytes.pdf", () => [], HostileOutcome.SkippedEmpty, Empty),
+        new("zero-bytes.docx", () => [], HostileOutcome.SkippedEmpty, Empty),
         new("whitespace-only.txt", () => Utf8(" \n\t\r\n   \n"), HostileOutcome.Rejected, NoText),
         new("whitespace-only.md", () => Utf8("\n\n    \n"), HostileOutcome.Rejected, NoText),
         new("bom-only.txt", () => [0xEF, 0xBB, 0xBF], HostileOutcome.Rejected, NoText),

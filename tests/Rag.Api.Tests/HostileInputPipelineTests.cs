@@ -48,6 +48,11 @@ public sealed class HostileInputPipelineTests(HostilePipelineFixture fixture) : 
                 Assert.Equal([path], summary.SkippedUnknown);
                 Assert.Null(stored);
                 break;
+            case HostileOutcome.SkippedEmpty:
+                Assert.Empty(summary.Failed);
+                Assert.Equal([(path, hostile.Rule)], summary.SkippedEmpty.Select(s => (s.Path, (string?)s.Reason)));
+                Assert.Null(stored);
+                break;
             case HostileOutcome.Stored:
                 Assert.Empty(summary.Failed);
                 Assert.Equal([path], summary.Added);

@@ -83,6 +83,31 @@ public abstract class DocumentStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Update_tags_changes_what_tag_filters_find_and_keeps_the_chunks()
+    {
+        var ids = await IngestCorpusAsync();
+        var mars = ids["docs/space/mars.md"];
+        var before = (await Store.GetDocumentAsync(mars))!;
+
+        Assert.True(await Store.UpdateTagsAsync(mars, ["planets", "red", "red"]));
+
+        var after = (await Store.GetDocumentAsync(mars))!;
+        Assert.Equal(["planets", "red"], after.Tags);
+        Assert.Equal((before.ContentHash, before.ChunkCount, before.CreatedAt), (after.ContentHash, after.ChunkCount, after.CreatedAt));
+        Assert.True(after.UpdatedAt >= before.UpdatedAt);
+        Assert.Equal((await Store.GetChunksAsync(mars)).Select(c => c.Id), (await Store.GetChunksAsync(before.Id)).Select(c => c.Id));
+        const string text = "the red planet storm";
+        foreach (var mode in new[] { SearchMode.Bm25, SearchMode.Dense })
+        {
+            var planets = await Store.SearchAsync(new SearchQuery(text, Basis(2), 10, mode, new SearchFilter(Tags: ["planets"])));
+            Assert.Equal(["docs/space/mars.md"], planets.Select(h => h.Source).Distinct());
+            var space = await Store.SearchAsync(new SearchQuery(text, Basis(2), 10, mode, new SearchFilter(Tags: ["space"])));
+            Assert.Equal(["docs/space/jupiter.md"], space.Select(h => h.Source).Distinct());
+        }
+        Assert.False(await Store.UpdateTagsAsync(Guid.NewGuid().ToString(), ["x"]));
+    }
+
+    [Fact]
     public async Task Get_list_and_delete_documents()
     {
         var ids = await IngestCorpusAsync();

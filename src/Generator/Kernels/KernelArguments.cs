@@ -50,8 +50,9 @@ internal struct GemvJobs
 internal struct GemvArgs
 {
     public const int MaxJobs = 8;
-    public const int WarpsPerBlock = 8;  // 256 threads
-    public const int RowsPerWarp = 1;  // rwkv7.cu: ROWS_PER_WARP
+    public const int WarpsPerBlock = 8;  // gemv: 256 threads, one warp per output row
+    public const int GemmRows = 16;      // gemm: 128 threads, 16 output rows per block (rwkv7.cu GEMM_ROWS)
+    public const int GemmMaxBatch = 64;  // rwkv7.cu GEMM_MAX_B
 
     public GemvJobs Jobs;
     public int Count, B;
@@ -63,8 +64,9 @@ internal struct GemvArgs
         (Count, B) = (jobs.Length, batch);
     }
 
-    public static int Blocks(IEnumerable<GemvJob> jobs) =>
-        (jobs.Sum(j => (j.N + RowsPerWarp - 1) / RowsPerWarp) + WarpsPerBlock - 1) / WarpsPerBlock;
+    public static int GemvBlocks(IEnumerable<GemvJob> jobs) => (jobs.Sum(j => j.N) + WarpsPerBlock - 1) / WarpsPerBlock;
+
+    public static int GemmBlocks(IEnumerable<GemvJob> jobs) => jobs.Sum(j => (j.N + GemmRows - 1) / GemmRows);
 }
 
 [StructLayout(LayoutKind.Sequential)]

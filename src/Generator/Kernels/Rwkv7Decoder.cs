@@ -14,6 +14,9 @@ namespace Rag.Generator.Kernels;
 /// </summary>
 internal sealed class Rwkv7Decoder : IDisposable
 {
+    /// <summary>From this many sequences the projections run on the tensor cores (measured on an H200, see BENCHMARKS.md).</summary>
+    public const int GemmMinBatch = 8;
+
     private readonly Rwkv7Kernels _kernels;
     private readonly Rwkv7Config _config;
     private readonly Tensor _embedding, _head;
@@ -130,11 +133,27 @@ internal sealed class Rwkv7Decoder : IDisposable
             IntPtr Mixed(int m) => A(mixed) + m * B * C * sizeof(float);
             GemvJob Job(Tensor w, IntPtr input, Tensor output, Tensor? bias = null, Activation act = Activation.None, bool accumulate = false) =>
                 new() { W = A(w), X = input, Y = A(output), Bias = A(bias), N = (int)w.shape[0], K = (int)w.shape[1], Act = act, Accumulate = accumulate ? 1 : 0 };
+            // Few sequences: one warp per weight row (bound by reading the weights). Many: the tensor cores, for every
+            // 16-bit matrix whose width they take (multiples of 32); narrow LoRA matrices stay on the GEMV.
+            bool manySequences = B >= GemmMinBatch && B <= GemvArgs.GemmMaxBatch && suffix != "f32";
             Action<IntPtr> Gemv(params GemvJob[] jobs)
             {
-                var args = new GemvArgs(B, jobs);
-                int blocks = GemvArgs.Blocks(jobs);
-                return s => module.Launch("gemv_" + suffix, blocks, 256, args, s);
+                var wide = manySequences ? jobs.Where(j => j.K % 32 == 0).ToArray() : [];
+                var narrow = jobs.Except(wide).ToArray();
+                var launches = new List<Action<IntPtr>>();
+                if (wide.Length > 0)
+                {
+                    var args = new GemvArgs(B, wide);
+                    int blocks = GemvArgs.GemmBlocks(wide);
+                    launches.Add(s => module.Launch("gemm_" + suffix, blocks, 128, args, s));
+                }
+                if (narrow.Length > 0)
+                {
+                    var args = new GemvArgs(B, narrow);
+                    int blocks = GemvArgs.GemvBlocks(narrow);
+                    launches.Add(s => module.Launch("gemv_" + suffix, blocks, 256, args, s));
+                }
+                return s => launches.ForEach(launch => launch(s));
             }
             Action<IntPtr> ShiftMix(Tensor input, (Tensor Weight, Tensor Bias) ln, int slot, Tensor? mix, Tensor output, int outputs)
             {

@@ -244,8 +244,8 @@ extern "C" __global__ void shift_mix_bf16(ShiftMixArgs p) { shift_mix<bf16>(p); 
 extern "C" __global__ void shift_mix_f16(ShiftMixArgs p) { shift_mix<f16>(p); }
 extern "C" __global__ void shift_mix_f32(ShiftMixArgs p) { shift_mix<float>(p); }
 
-// y[b, n] (=|+=) act(bias[n] + Σ_k W[n, k] x[b, k]) for up to 8 independent matrices in one launch. A warp takes
-// ROWS_PER_WARP output rows and reads them once per 8 sequences (decode is bound by reading the weights).
+// y[b, n] (=|+=) act(bias[n] + Σ_k W[n, k] x[b, k]) for up to 8 independent matrices in one launch; one warp per
+// output row, which reads its weight row once per 8 sequences (decode is bound by reading the weights at small B).
 #define ACT_NONE 0
 #define ACT_TANH 1
 #define ACT_SIGMOID 2
@@ -253,7 +253,6 @@ extern "C" __global__ void shift_mix_f32(ShiftMixArgs p) { shift_mix<float>(p); 
 #define ACT_LOG_DECAY 4   // log w = -exp(-softplus(-z) - 0.5): the decay soft-clamped to (e^-e^-0.5, 1)
 #define MAX_JOBS 8
 #define BATCH_GROUP 8
-#define ROWS_PER_WARP 1   // 4 was slower at every batch size on an H200 (150 registers: too few warps)
 
 struct GemvJob
 {
@@ -281,65 +280,145 @@ template <typename W>
 __device__ void gemv(const GemvArgs& p)
 {
     const int lane = threadIdx.x & 31;
-    int warp = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), j = 0;
-    while (j < p.count && warp >= (p.job[j].n + ROWS_PER_WARP - 1) / ROWS_PER_WARP)
-        warp -= (p.job[j++].n + ROWS_PER_WARP - 1) / ROWS_PER_WARP;
+    int n = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), j = 0;
+    while (j < p.count && n >= p.job[j].n) n -= p.job[j++].n;
     if (j == p.count) return;
     const GemvJob job = p.job[j];
-    const int n0 = warp * ROWS_PER_WARP, rows = min(ROWS_PER_WARP, job.n - n0);
-    const W* w = (const W*)job.w + (long)n0 * job.k;
+    const W* w = (const W*)job.w + (long)n * job.k;
     for (int b0 = 0; b0 < p.B; b0 += BATCH_GROUP)
     {
-        float acc[ROWS_PER_WARP][BATCH_GROUP];
+        float acc[BATCH_GROUP];
 #pragma unroll
-        for (int r = 0; r < ROWS_PER_WARP; r++)
-#pragma unroll
-            for (int g = 0; g < BATCH_GROUP; g++) acc[r][g] = 0;
+        for (int g = 0; g < BATCH_GROUP; g++) acc[g] = 0;
         for (int c = lane * 8; c < job.k; c += 256)
         {
-            float wv[ROWS_PER_WARP][8];
-#pragma unroll
-            for (int r = 0; r < ROWS_PER_WARP; r++)
-            {
-                if (r < rows) load8(w + (long)r * job.k + c, wv[r]);
-                else
-#pragma unroll
-                    for (int e = 0; e < 8; e++) wv[r][e] = 0;
-            }
+            float wv[8];
+            load8(w + c, wv);
 #pragma unroll
             for (int g = 0; g < BATCH_GROUP; g++)
             {
-                if (b0 + g < p.B)
-                {
-                    float xv[8];
-                    load8(job.x + (long)(b0 + g) * job.k + c, xv);
+                if (b0 + g >= p.B) break;
+                float xv[8];
+                load8(job.x + (long)(b0 + g) * job.k + c, xv);
 #pragma unroll
-                    for (int r = 0; r < ROWS_PER_WARP; r++)
-#pragma unroll
-                        for (int e = 0; e < 8; e++) acc[r][g] = fmaf(wv[r][e], xv[e], acc[r][g]);
-                }
+                for (int e = 0; e < 8; e++) acc[g] = fmaf(wv[e], xv[e], acc[g]);
             }
         }
 #pragma unroll
-        for (int r = 0; r < ROWS_PER_WARP; r++)
-#pragma unroll
-            for (int g = 0; g < BATCH_GROUP; g++)
+        for (int g = 0; g < BATCH_GROUP; g++)
+        {
+            if (b0 + g >= p.B) break;
+            float z = warp_sum(acc[g]);
+            if (lane == 0)
             {
-                if (r >= rows || b0 + g >= p.B) continue;
-                float z = warp_sum(acc[r][g]);
-                if (lane == 0)
-                {
-                    const int n = n0 + r;
-                    z = activate(z + (job.bias ? job.bias[n] : 0.f), job.act);
-                    float* y = job.y + (long)(b0 + g) * job.n + n;
-                    *y = job.accumulate ? *y + z : z;
-                }
+                z = activate(z + (job.bias ? job.bias[n] : 0.f), job.act);
+                float* y = job.y + (long)(b0 + g) * job.n + n;
+                *y = job.accumulate ? *y + z : z;
             }
+        }
     }
 }
 extern "C" __global__ void gemv_bf16(GemvArgs p) { gemv<bf16>(p); }
 extern "C" __global__ void gemv_f16(GemvArgs p) { gemv<f16>(p); }
 extern "C" __global__ void gemv_f32(GemvArgs p) { gemv<float>(p); }
+
+// The same products for many sequences at once (B up to 64) on the tensor cores: mma.sync m16n8k16 with the
+// weights (bf16 or fp16) as A, the inputs rounded to the weight type as B, fp32 accumulation. A block takes 16
+// output rows of one matrix and all B sequences; its 4 warps split each staged chunk of 128 columns four ways and
+// add their sums at the end. Within 32 columns, lane t holds columns 8t..8t+7 of A and B alike (one 16-byte load
+// each) rather than the m16n8k16 order: a sum over columns does not depend on their order, as long as A and B agree.
+#define GEMM_ROWS 16
+#define GEMM_WARPS 4
+#define GEMM_KC 128
+#define GEMM_MAX_B 64
+#define GEMM_XS_STRIDE 160  // halves per staged row: 16-byte fragment loads of a quarter-warp hit distinct banks
+
+template <typename W> __device__ __forceinline__ void mma16816(float* c, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1);
+template <> __device__ __forceinline__ void mma16816<bf16>(float* c, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+template <> __device__ __forceinline__ void mma16816<f16>(float* c, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+template <typename W>
+__device__ void gemm(const GemvArgs& p)
+{
+    __shared__ __align__(16) u16 xs[GEMM_MAX_B][GEMM_XS_STRIDE];
+    __shared__ float partial[GEMM_WARPS - 1][GEMM_MAX_B / 8][4][32];
+    int block = blockIdx.x, j = 0;
+    while (j < p.count && block >= (p.job[j].n + GEMM_ROWS - 1) / GEMM_ROWS) block -= (p.job[j++].n + GEMM_ROWS - 1) / GEMM_ROWS;
+    if (j == p.count) return;
+    const GemvJob job = p.job[j];
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const int n0 = block * GEMM_ROWS, tiles = (p.B + 7) / 8;  // 8 sequences per mma
+    const bool row0 = n0 + g < job.n, row8 = n0 + g + 8 < job.n;
+    const W* w0 = (const W*)job.w + (long)(n0 + g) * job.k + 8 * t;
+    const W* w8 = w0 + 8L * job.k;
+    float acc[GEMM_MAX_B / 8][4];
+#pragma unroll
+    for (int i = 0; i < GEMM_MAX_B / 8; i++) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0;
+
+    for (int k0 = 0; k0 < job.k; k0 += GEMM_KC)
+    {
+        const int kc = min(GEMM_KC, job.k - k0);  // a multiple of 32 (checked by the host)
+        __syncthreads();
+        for (int e = threadIdx.x; e < tiles * 8 * (GEMM_KC / 4); e += blockDim.x)
+        {
+            const int b = e / (GEMM_KC / 4), c = (e % (GEMM_KC / 4)) * 4;
+            float4 x = b < p.B && c < kc ? *(const float4*)(job.x + (long)b * job.k + k0 + c) : make_float4(0, 0, 0, 0);
+            uint2 packed = make_uint2(from_float<W>(x.x).bits | ((unsigned)from_float<W>(x.y).bits << 16),
+                                      from_float<W>(x.z).bits | ((unsigned)from_float<W>(x.w).bits << 16));
+            *(uint2*)&xs[b][c] = packed;
+        }
+        __syncthreads();
+        const int kk = warp * 32;
+        if (kk < kc)
+        {
+            const uint4 a0 = row0 ? *(const uint4*)(w0 + k0 + kk) : make_uint4(0, 0, 0, 0);
+            const uint4 a8 = row8 ? *(const uint4*)(w8 + k0 + kk) : make_uint4(0, 0, 0, 0);
+#pragma unroll
+            for (int i = 0; i < GEMM_MAX_B / 8; i++)
+            {
+                if (i >= tiles) break;
+                const uint4 x = *(const uint4*)&xs[i * 8 + g][kk + 8 * t];
+                mma16816<W>(acc[i], a0.x, a8.x, a0.y, a8.y, x.x, x.y);
+                mma16816<W>(acc[i], a0.z, a8.z, a0.w, a8.w, x.z, x.w);
+            }
+        }
+    }
+    if (warp > 0)
+#pragma unroll
+        for (int i = 0; i < GEMM_MAX_B / 8; i++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) partial[warp - 1][i][r][lane] = acc[i][r];
+    __syncthreads();
+    if (warp > 0) return;
+    // acc[i]: rows n0 + g (0, 1) and n0 + g + 8 (2, 3); sequences i*8 + 2t (0, 2) and i*8 + 2t + 1 (1, 3)
+#pragma unroll
+    for (int i = 0; i < GEMM_MAX_B / 8; i++)
+    {
+        if (i >= tiles) break;
+#pragma unroll
+        for (int r = 0; r < 4; r++)
+        {
+            const int n = n0 + g + (r >= 2 ? 8 : 0), b = i * 8 + 2 * t + (r & 1);
+            if (n >= job.n || b >= p.B) continue;
+            float sum = acc[i][r];
+#pragma unroll
+            for (int other = 0; other < GEMM_WARPS - 1; other++) sum += partial[other][i][r][lane];
+            const float z = activate(sum + (job.bias ? job.bias[n] : 0.f), job.act);
+            float* y = job.y + (long)b * job.n + n;
+            *y = job.accumulate ? *y + z : z;
+        }
+    }
+}
+extern "C" __global__ void __launch_bounds__(128) gemm_bf16(GemvArgs p) { gemm<bf16>(p); }
+extern "C" __global__ void __launch_bounds__(128) gemm_f16(GemvArgs p) { gemm<f16>(p); }
 
 // The time mix after its projections, for one (sequence, head) per block of 64 threads (thread i = value row i):
 // kk = normalize(k·k_k), k' = k·(1 + (a - 1)·k_a), the value residual towards layer 0's values, one WKV step,

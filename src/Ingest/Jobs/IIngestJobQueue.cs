@@ -71,6 +71,18 @@ public interface IIngestJobQueue
     /// </summary>
     Task<bool> FailAsync(IngestJobLease lease, string reason, CancellationToken cancellationToken = default);
 
+    /// <summary>The most recently updated jobs first, of one status or all; at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<IngestJobInfo>> ListAsync(IngestJobStatus? status, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Puts a Failed or DeadLettered job back in the queue, due now, with its attempts and counts reset. False when
+    /// the job does not exist or did not fail (queued, running and succeeded jobs are left alone).
+    /// </summary>
+    Task<bool> RetryAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes finished jobs (succeeded, failed, dead-lettered) last updated before <paramref name="finishedBefore"/>; returns how many.</summary>
+    Task<int> PruneAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken = default);
+
     /// <summary>Gives the job back untouched (worker shutting down): Queued and due now, this attempt not counted.</summary>
     Task<bool> ReleaseAsync(IngestJobLease lease, CancellationToken cancellationToken = default);
 }

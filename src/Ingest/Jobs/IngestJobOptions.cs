@@ -23,6 +23,12 @@ public sealed class IngestJobOptions
     /// <summary>How long an idle worker waits before asking the queue again.</summary>
     public double PollSeconds { get; set; } = 1;
 
+    /// <summary>Finished jobs older than this are deleted by the workers (and `rag jobs prune`); 0 keeps them forever.</summary>
+    public double RetainFinishedDays { get; set; } = 7;
+
+    /// <summary>How often workers log one progress line (jobs done, failed, pending) while jobs finish.</summary>
+    public double ProgressSeconds { get; set; } = 10;
+
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
@@ -30,4 +36,9 @@ public sealed class IngestJobOptions
     public TimeSpan Backoff => TimeSpan.FromSeconds(BackoffSeconds);
 
     public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);
+
+    /// <summary>Null when finished jobs are kept forever.</summary>
+    public TimeSpan? RetainFinished => RetainFinishedDays > 0 ? TimeSpan.FromDays(RetainFinishedDays) : null;
+
+    public TimeSpan Progress => TimeSpan.FromSeconds(ProgressSeconds);
 }

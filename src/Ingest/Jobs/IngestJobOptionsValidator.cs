@@ -21,6 +21,10 @@ public sealed class IngestJobOptionsValidator : IValidateOptions<IngestJobOption
             errors.Add($"{s}:BackoffSeconds ({options.BackoffSeconds}) must be at least 0.");
         if (!(options.PollSeconds > 0))
             errors.Add($"{s}:PollSeconds ({options.PollSeconds}) must be positive.");
+        if (!(options.RetainFinishedDays >= 0))
+            errors.Add($"{s}:RetainFinishedDays ({options.RetainFinishedDays}) must be at least 0 (0 keeps finished jobs).");
+        if (!(options.ProgressSeconds > 0))
+            errors.Add($"{s}:ProgressSeconds ({options.ProgressSeconds}) must be positive.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

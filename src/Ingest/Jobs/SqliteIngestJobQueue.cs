@@ -53,7 +53,7 @@ public sealed class SqliteIngestJobQueue : IIngestJobQueue
             );
             CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
             """);
-        _logger.LogInformation("Job queue opened at {Path}", Path.GetFullPath(databasePath));
+        _logger.LogDebug("Job queue opened at {Path}", Path.GetFullPath(databasePath));
     }
 
     public async Task<string> EnqueueAsync(IngestJobRequest request, CancellationToken cancellationToken = default)
@@ -154,6 +154,32 @@ public sealed class SqliteIngestJobQueue : IIngestJobQueue
             ("$status", (exhausted ? IngestJobStatus.DeadLettered : IngestJobStatus.Queued).ToString()),
             ("$next", now + (long)BackoffAfter(lease.Attempt).TotalMilliseconds), ("$now", now),
             ("$error", $"attempt {lease.Attempt}: {reason}"));
+    }
+
+    public async Task<IReadOnlyList<IngestJobInfo>> ListAsync(IngestJobStatus? status, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ReadInfosAsync(connection,
+            $"SELECT {InfoColumns} FROM jobs WHERE $status IS NULL OR status = $status ORDER BY updated_at DESC, id DESC LIMIT $limit",
+            cancellationToken, ("$status", (object?)status?.ToString() ?? DBNull.Value), ("$limit", limit));
+    }
+
+    public async Task<bool> RetryAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, """
+            UPDATE jobs SET status = 'Queued', attempts = 0, next_attempt_at = $now, updated_at = $now,
+                            added = 0, unchanged = 0, replaced = 0, failed = 0, errors = '[]'
+            WHERE id = $id AND status IN ('Failed', 'DeadLettered')
+            """, cancellationToken, ("$id", jobId), ("$now", Now())) == 1;
+    }
+
+    public async Task<int> PruneAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, "DELETE FROM jobs WHERE status IN ('Succeeded', 'Failed', 'DeadLettered') AND updated_at < $before",
+            cancellationToken, ("$before", finishedBefore.ToUnixTimeMilliseconds()));
     }
 
     public Task<bool> ReleaseAsync(IngestJobLease lease, CancellationToken cancellationToken = default) =>

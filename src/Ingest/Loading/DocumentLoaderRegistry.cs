@@ -55,7 +55,7 @@ public sealed class DocumentLoaderRegistry
         if (file.Length > _maxFileBytes)
             return LoadResult.Failed(source, $"file is {file.Length} bytes, over the limit {IngestOptions.SectionName}:MaxFileBytes = {_maxFileBytes}");
         if (file.Length == 0)
-            return LoadResult.Failed(source, "file is empty");
+            return LoadResult.Empty(source);
 
         byte[] content;
         try

@@ -15,7 +15,7 @@ public sealed record LoadedDocument(string Source, string Title, string Text, st
 /// </param>
 public sealed record IngestFailure(string Path, string Reason, bool Retryable = false);
 
-/// <summary>Either a loaded document or the failure that prevented it.</summary>
+/// <summary>Either a loaded document or the failure that prevented it (or, for an empty file, why it was skipped).</summary>
 public sealed record LoadResult
 {
     private LoadResult(LoadedDocument? document, IngestFailure? failure) => (Document, Failure) = (document, failure);
@@ -24,7 +24,12 @@ public sealed record LoadResult
 
     public IngestFailure? Failure { get; }
 
+    /// <summary>The file is empty: nothing to index, which is no fault of the batch, so it is skipped rather than failed.</summary>
+    public bool IsEmpty { get; private init; }
+
     public static LoadResult Success(LoadedDocument document) => new(document, null);
 
     public static LoadResult Failed(string path, string reason) => new(null, new IngestFailure(path, reason));
+
+    public static LoadResult Empty(string path) => new(null, new IngestFailure(path, "file is empty")) { IsEmpty = true };
 }

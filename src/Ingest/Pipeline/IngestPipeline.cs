@@ -74,14 +74,16 @@ public sealed class IngestPipeline(
     private async Task<FileResult> LoadChunkAndStoreAsync(string path, IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
         LoadResult load = await loaders.LoadAsync(path, cancellationToken);
+        if (load.IsEmpty)
+            return FileResult.Failed(load.Failure!) with { Skipped = true };
         if (load.Document is not { } document)
             return FileResult.Failed(load.Failure!);
 
         try
         {
             DocumentInfo? stored = await store.FindBySourceAsync(document.Source, cancellationToken);
-            if (stored?.ContentHash == document.ContentHash)
-                return new FileResult(document.Source, UpsertOutcome.Unchanged, null, 0, document.ByteCount);
+            if (stored is not null && stored.ContentHash == document.ContentHash)
+                return new FileResult(document.Source, await KeepOrRetagAsync(stored, tags, cancellationToken), null, 0, document.ByteCount);
 
             var (outcome, chunks) = await ChunkEmbedAndStoreAsync(document.Source, document.ContentHash, document.Title, document.Text, tags, cancellationToken);
             return new FileResult(document.Source, outcome, null, chunks, document.ByteCount);
@@ -104,8 +106,21 @@ public sealed class IngestPipeline(
         if (!DocumentRules.IsValid(source, text, out var problem)) throw new ArgumentException(problem);
         string hash = DocumentRules.ContentHash(text);
         DocumentInfo? stored = await store.FindBySourceAsync(source, cancellationToken);
-        if (stored?.ContentHash == hash) return UpsertOutcome.Unchanged;
+        if (stored is not null && stored.ContentHash == hash) return await KeepOrRetagAsync(stored, tags ?? [], cancellationToken);
         return (await ChunkEmbedAndStoreAsync(source, hash, title, text, tags ?? [], cancellationToken)).Outcome;
+    }
+
+    /// <summary>
+    /// Unchanged content needs no chunking or embedding, but the tags of this run replace the stored ones, as they
+    /// would for changed content; a document whose tags changed counts as replaced.
+    /// </summary>
+    private async Task<UpsertOutcome> KeepOrRetagAsync(DocumentInfo stored, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        if (stored.Tags.ToHashSet(StringComparer.Ordinal).SetEquals(tags))
+            return UpsertOutcome.Unchanged;
+        await store.UpdateTagsAsync(stored.Id, tags, cancellationToken);
+        logger.LogDebug("Tags of unchanged {Source} updated", stored.Source);
+        return UpsertOutcome.Replaced;
     }
 
     private async Task<(UpsertOutcome Outcome, int Chunks)> ChunkEmbedAndStoreAsync(string source, string contentHash, string? title, string text,
@@ -137,9 +152,12 @@ public sealed class IngestPipeline(
         return vectors;
     }
 
-    /// <param name="Outcome">Null when the file failed.</param>
+    /// <param name="Outcome">Null when the file failed or was skipped.</param>
     private sealed record FileResult(string Source, UpsertOutcome? Outcome, IngestFailure? Failure, int Chunks, long Bytes)
     {
+        /// <summary>The file was empty: <see cref="Failure"/> says why it was skipped; it did not fail.</summary>
+        public bool Skipped { get; init; }
+
         public static FileResult Failed(IngestFailure failure) => new(failure.Path, null, failure, 0, 0);
     }
 
@@ -147,7 +165,7 @@ public sealed class IngestPipeline(
     private sealed class RunTally
     {
         private readonly List<string> _added = [], _unchanged = [], _replaced = [], _skipped = [];
-        private readonly List<IngestFailure> _failed = [];
+        private readonly List<IngestFailure> _failed = [], _empty = [];
 
         public int Chunks { get; private set; }
 
@@ -159,6 +177,10 @@ public sealed class IngestPipeline(
             Bytes += result.Bytes;
             switch (result.Outcome)
             {
+                case null when result.Skipped:
+                    _empty.Add(result.Failure!);
+                    IngestLog.Skipped(logger, result.Source, result.Failure!.Reason);
+                    return;
                 case null:
                     Fail(result.Failure!, logger);
                     return;
@@ -189,6 +211,6 @@ public sealed class IngestPipeline(
             IngestLog.SkippedUnknown(logger, path);
         }
 
-        public IngestSummary ToSummary(TimeSpan elapsed) => new(_added, _unchanged, _replaced, _skipped, _failed, Chunks, Bytes, elapsed);
+        public IngestSummary ToSummary(TimeSpan elapsed) => new(_added, _unchanged, _replaced, _skipped, _empty, _failed, Chunks, Bytes, elapsed);
     }
 }

@@ -37,12 +37,14 @@ public static class ApiJson
         }
         catch (JsonException e)
         {
-            throw new ApiRequestException(StatusCodes.Status400BadRequest, Describe(e));
+            throw new ApiRequestException(StatusCodes.Status400BadRequest, Describe(e, typeof(T)));
         }
     }
 
-    public static string Describe(JsonException e) =>
-        $"The request body is not valid JSON for this endpoint at '{e.Path ?? "$"}' (line {e.LineNumber + 1}): {FirstSentence(e.Message)}";
+    /// <param name="body">The type the body was read as, so that an unknown enum value is answered with the valid ones.</param>
+    public static string Describe(JsonException e, Type? body = null) =>
+        $"The request body is not valid JSON for this endpoint at '{e.Path ?? "$"}' (line {e.LineNumber + 1}): " +
+        ((body is null ? null : JsonEnumFields.Rule(body, e.Path, JsonNamingPolicy.SnakeCaseLower)) ?? FirstSentence(e.Message));
 
     private static string FirstSentence(string message)
     {

@@ -119,9 +119,9 @@ public static class ChatCompletionsEndpoints
     private static ChatOptions ToChatOptions(ChatCompletionRequest request, int maxTokensLimit)
     {
         var (field, maxTokens) = request.MaxCompletionTokens is { } completion ? ("max_completion_tokens", (int?)completion) : ("max_tokens", request.MaxTokens);
-        RequestRules.MaxTokens(maxTokens, field, maxTokensLimit);
-        RequestRules.Temperature(request.Temperature);
-        RequestRules.TopP(request.TopP);
+        GenerationLimits.CheckMaxTokens(maxTokens, maxTokensLimit, field);
+        GenerationLimits.CheckTemperature(request.Temperature, "temperature");
+        GenerationLimits.CheckTopP(request.TopP, "top_p");
         var stop = request.Stop ?? [];
         if (stop.Count > MaxStopSequences) throw new RagInputException($"stop has {stop.Count} sequences; the limit is {MaxStopSequences}.");
         if (stop.Any(string.IsNullOrEmpty)) throw new RagInputException("stop contains an empty sequence.");

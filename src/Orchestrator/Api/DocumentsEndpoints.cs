@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Rag.Ingest.Jobs;
 using Rag.Ingest.Pipeline;
 using Rag.Orchestrator.Answering;
-using Rag.Orchestrator.Composition;
+using Rag.Orchestrator.Uploads;
 using Rag.Retrieval.Abstractions;
 
 namespace Rag.Orchestrator.Api;
@@ -23,24 +23,21 @@ public static class DocumentsEndpoints
             .WithSummary("Upload files (multipart, with an optional 'tags' field) or JSON texts; ingestion runs as a job.");
         documents.MapGet("", ListAsync).RequireAuthorization(ApiPolicies.Read).WithSummary("List documents (paged).");
         documents.MapGet("/{id}", GetAsync).RequireAuthorization(ApiPolicies.Read).WithSummary("One document, with its chunk count.");
-        documents.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Write).WithSummary("Delete a document and its chunks.");
+        documents.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Write).WithSummary("Delete a document and its chunks (and its file, when it was uploaded).");
 
         routes.MapGet("/v1/jobs/{id}", GetJobAsync).RequireAuthorization(ApiPolicies.Read).WithTags("Documents")
             .WithSummary("Status and counts of an ingestion job.");
         return routes;
     }
 
-    private static async Task<IResult> UploadAsync(HttpContext context, IConfiguration configuration)
+    private static async Task<IResult> UploadAsync(HttpContext context, UploadFolder uploads)
     {
         if (context.RequestServices.GetService<IIngestJobQueue>() is not { } queue) return NoQueue();
         var request = context.Request;
         IngestJobRequest job;
-        string? uploadFolder = null;
+        List<string> created = [];
         if (request.HasFormContentType)
-        {
-            uploadFolder = Path.Combine(RagServices.UploadsDirectory(configuration), Guid.NewGuid().ToString("N"));
-            job = await SaveFilesAsync(request, uploadFolder);
-        }
+            (job, created) = await SaveFilesAsync(request, uploads);
         else if (request.HasJsonContentType())
             job = ToJob(await ApiJson.ReadAsync<UploadDocumentsRequest>(context));
         else
@@ -52,38 +49,42 @@ public static class DocumentsEndpoints
             var jobId = await queue.EnqueueAsync(job, context.RequestAborted);
             return TypedResults.Accepted($"/v1/jobs/{jobId}", new JobAccepted(jobId));
         }
-        catch when (uploadFolder is not null)
+        catch
         {
-            Directory.Delete(uploadFolder, recursive: true); // no job will read these files
+            created.ForEach(uploads.Remove); // no job will read these files
             throw;
         }
     }
 
-    /// <summary>Checks every name first, then writes the files; a failure leaves no folder behind.</summary>
-    private static async Task<IngestJobRequest> SaveFilesAsync(HttpRequest request, string folder)
+    /// <summary>
+    /// Checks every name first, then saves the files (content already uploaded resolves to the saved file, so it is
+    /// the same document again); a failure leaves none of the files this request created.
+    /// </summary>
+    private static async Task<(IngestJobRequest Job, List<string> Created)> SaveFilesAsync(HttpRequest request, UploadFolder uploads)
     {
-        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var form = await request.ReadFormAsync(cancellationToken);
         if (form.Files.Count == 0) throw new RagInputException("The multipart upload has no files; send each file as a file field.");
         var names = form.Files.Select(f => UploadFileName.Check(f.FileName)).ToList();
         if (names.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
             throw new RagInputException($"File name '{duplicate.Key}' appears more than once in the upload.");
 
-        Directory.CreateDirectory(folder);
+        var paths = new List<string>();
+        var created = new List<string>();
         try
         {
-            var paths = new List<string>();
             for (int i = 0; i < form.Files.Count; i++)
             {
-                var path = Path.Combine(folder, names[i]);
-                await using (var file = File.Create(path))
-                    await form.Files[i].CopyToAsync(file, request.HttpContext.RequestAborted);
-                paths.Add(path);
+                await using var content = form.Files[i].OpenReadStream();
+                var (path, isNew) = await uploads.SaveAsync(content, names[i], cancellationToken);
+                if (isNew) created.Add(path);
+                if (!paths.Contains(path)) paths.Add(path);
             }
-            return new IngestJobRequest(paths, [], Tags(form["tags"]));
+            return (new IngestJobRequest(paths, [], Tags(form["tags"])), created);
         }
         catch
         {
-            Directory.Delete(folder, recursive: true);
+            created.ForEach(uploads.Remove);
             throw;
         }
     }
@@ -127,8 +128,8 @@ public static class DocumentsEndpoints
             ? TypedResults.Ok(document)
             : ApiProblems.NotFound($"Document '{id}' does not exist.");
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, IDocumentStore store, CancellationToken cancellationToken) =>
-        await store.DeleteDocumentAsync(id, cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, UploadFolder uploads, CancellationToken cancellationToken) =>
+        await uploads.DeleteDocumentAsync(id, cancellationToken)
             ? TypedResults.NoContent()
             : ApiProblems.NotFound($"Document '{id}' does not exist.");
 

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Hosting;
+using Rag.Generator.Checkpoints;
 using Rag.Generator.Model;
+using Rag.Orchestrator.Answering;
 
 namespace Rag.Orchestrator.Api;
 
@@ -29,9 +31,15 @@ public sealed class GeneratorWarmup(IServiceProvider services, ILogger<Generator
     {
         try
         {
-            services.GetRequiredService<ILanguageModel>();
+            // The chat client, not just the model: its vocabulary is checked against the model when it is built.
+            services.GetRequiredService<Microsoft.Extensions.AI.IChatClient>();
             _loaded = true;
             logger.LogInformation("Generator model loaded");
+        }
+        catch (Exception e) when (e is RagInputException or CheckpointFormatException)
+        {
+            _failure = e.Message;
+            logger.LogError("Generator model failed to load: {Reason}", e.Message);
         }
         catch (Exception e)
         {

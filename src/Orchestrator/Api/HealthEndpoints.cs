@@ -5,7 +5,8 @@ namespace Rag.Orchestrator.Api;
 /// <summary>GET /healthz (the process answers) and GET /readyz (the store answers and the generator, if configured, is loaded).</summary>
 public static class HealthEndpoints
 {
-    public sealed record Readiness(string Status, string Store, string Generator);
+    /// <param name="Reason">Why the generator is not ready (it failed to load), or null.</param>
+    public sealed record Readiness(string Status, string Store, string Generator, string? Reason = null);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
     {
@@ -32,7 +33,7 @@ public static class HealthEndpoints
             : generator.IsReady ? "ready"
             : generator.Failure is null ? "loading" : "failed";
         bool ready = storeOk && generator.IsReady;
-        var body = new Readiness(ready ? "ready" : "not ready", storeOk ? "ok" : "unreachable", generatorState);
+        var body = new Readiness(ready ? "ready" : "not ready", storeOk ? "ok" : "unreachable", generatorState, generator.Failure);
         return TypedResults.Json(body, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -34,16 +34,17 @@ public static class AskCommand
         {
             var clock = new AskTimings();
             await using var services = RagServices.Build(parse.GetValue(RagCli.ConfigOption));
+            // Flags first: loading the generator model takes a while.
+            GenerationLimits.CheckMaxTokens(parse.GetValue(maxTokens), services.GetRequiredService<IOptions<GeneratorOptions>>().Value.MaxTokens, "--max-tokens");
+            GenerationLimits.CheckTemperature(parse.GetValue(temperature), "--temperature");
+            GenerationLimits.CheckTopP(parse.GetValue(topP), "--top-p");
             var ask = services.GetRequiredService<AskService>();
             var retriever = services.GetRequiredService<PassageRetriever>();
             var generation = new ChatOptions
             {
-                MaxOutputTokens = RequestRules.MaxTokens(parse.GetValue(maxTokens), "--max-tokens", services.GetRequiredService<IOptions<GeneratorOptions>>().Value.MaxTokens),
-                Temperature = RequestRules.Temperature(parse.GetValue(temperature)),
-                TopP = RequestRules.TopP(parse.GetValue(topP)),
-                Seed = parse.GetValue(seed),
+                MaxOutputTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed),
             };
-            // The generator loads at first use; the CLI loads it here, after checking the input, so --timings shows it apart.
+            // The generator loads at first use; the CLI loads it here, after the flags, so --timings shows it apart.
             _ = services.GetService<ILanguageModel>();
             clock.Mark("load");
             var request = new AskRequest(parse.GetValue(question)!, parse.GetValue(k), CliOptions.Filter(parse.GetValue(tags), parse.GetValue(sourcePrefix)), generation);
@@ -53,6 +54,11 @@ public static class AskCommand
             clock.Mark("pack");
             Console.WriteLine($"retrieval: {CliOptions.Describe(context.Mode, retriever.HasEmbedder)}; {context.Passages.Count} passages");
             Console.WriteLine();
+            if (AskService.FoundNothing(context))
+            {
+                Console.WriteLine(AskService.NothingFoundAnswer);
+                return CliErrors.Ok;
+            }
             if (!ask.HasGenerator)
             {
                 Console.WriteLine(AskService.NoModelNotice);

@@ -38,14 +38,8 @@ public static class BenchGeneratorCommand
             var shapeName = parse.GetValue(shape)!;
             if (!Rwkv7Config.Published.TryGetValue(shapeName, out var config))
                 throw new RagInputException($"Unknown --shape '{shapeName}'; expected one of {string.Join(", ", Rwkv7Config.Published.Keys)}.");
-            var loadOptions = new ModelLoadOptions
-            {
-                Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!,
-                ChunkLength = parse.GetValue(chunk), SegmentLength = parse.GetValue(segment),
-            };
             var kernelModes = parse.GetValue(kernels) is "both" ? new[] { "on", "off" } : [parse.GetValue(kernels)!];
-            loadOptions.Kernels = kernelModes[0];
-            loadOptions.Validate();
+            var loadOptions = ModelFlags.LoadOptions(parse.GetValue(device)!, parse.GetValue(dtype)!, parse.GetValue(chunk), kernelModes[0], parse.GetValue(segment));
             var settings = new GeneratorBenchmarkSettings(
                 CliOptions.PositiveIntList(parse.GetValue(passages)!, "--passages"), parse.GetValue(passageTokens), parse.GetValue(repeats),
                 DecodeBatches: CliOptions.PositiveIntList(parse.GetValue(decodeBatches)!, "--decode-batches"));

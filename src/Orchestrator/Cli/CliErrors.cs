@@ -1,3 +1,4 @@
+using Rag.Generator.Checkpoints;
 using Rag.Orchestrator.Answering;
 
 namespace Rag.Orchestrator.Cli;
@@ -18,7 +19,7 @@ public static class CliErrors
         {
             return await body();
         }
-        catch (RagInputException e)
+        catch (Exception e) when (e is RagInputException or CheckpointFormatException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return BadInput;

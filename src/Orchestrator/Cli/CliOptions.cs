@@ -32,8 +32,15 @@ internal static class CliOptions
     {
         bool hasTags = tags is { Length: > 0 };
         if (!hasTags && sourcePrefix is null) return null;
-        return new SearchFilter(Tags: hasTags ? tags : null, SourcePrefix: sourcePrefix is null ? null : Path.GetFullPath(sourcePrefix));
+        return new SearchFilter(Tags: hasTags ? tags : null, SourcePrefix: sourcePrefix is null ? null : SourcePrefixOf(sourcePrefix));
     }
+
+    /// <summary>
+    /// Files are stored under their full path, so a path prefix is made absolute; a URI (https://..., upload://...)
+    /// names documents stored under that URI and is kept as given, as the API does.
+    /// </summary>
+    public static string SourcePrefixOf(string prefix) =>
+        Uri.TryCreate(prefix, UriKind.Absolute, out var uri) && !uri.IsFile ? prefix : Path.GetFullPath(prefix);
 
     public static SearchMode? ParseMode(string? mode) => mode?.ToLowerInvariant() switch
     {

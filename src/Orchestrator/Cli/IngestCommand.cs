@@ -56,8 +56,9 @@ public static class IngestCommand
     private static void Print(IngestSummary s)
     {
         Console.WriteLine($"added {s.Added.Count}, unchanged {s.Unchanged.Count}, replaced {s.Replaced.Count}, " +
-                          $"skipped {s.SkippedUnknown.Count}, failed {s.Failed.Count}; {s.Chunks} chunks in {s.Elapsed.TotalSeconds:F1} s");
+                          $"skipped {s.SkippedUnknown.Count + s.SkippedEmpty.Count}, failed {s.Failed.Count}; {s.Chunks} chunks in {s.Elapsed.TotalSeconds:F1} s");
         foreach (var path in s.SkippedUnknown) Console.WriteLine($"  skipped {path}: unsupported file type");
+        foreach (var skipped in s.SkippedEmpty) Console.WriteLine($"  skipped {skipped.Path}: {skipped.Reason}");
         foreach (var failure in s.Failed) Console.WriteLine($"  failed  {failure.Path}: {failure.Reason}");
     }
 
@@ -65,9 +66,10 @@ public static class IngestCommand
     {
         var failed = r.Failed.ToList();
         var dead = r.DeadLettered.ToList();
-        Console.WriteLine($"{r.Jobs.Count} jobs: added {r.Added}, unchanged {r.Unchanged}, replaced {r.Replaced}, skipped {r.Skipped.Count}, " +
+        Console.WriteLine($"{r.Jobs.Count} jobs: added {r.Added}, unchanged {r.Unchanged}, replaced {r.Replaced}, skipped {r.Skipped.Count + r.SkippedByJobs.Count}, " +
                           $"failed {failed.Count + r.Missing.Count}, dead-lettered {dead.Count}; in {r.Elapsed.TotalSeconds:F1} s");
         foreach (var path in r.Skipped) Console.WriteLine($"  skipped {path}: unsupported file type");
+        foreach (var note in r.SkippedByJobs) Console.WriteLine($"  {note}");
         foreach (var missing in r.Missing) Console.WriteLine($"  failed  {missing.Path}: {missing.Reason}");
         foreach (var job in failed) Console.WriteLine($"  failed  {string.Join("; ", job.Job.Errors)}");
         foreach (var job in dead) Console.WriteLine($"  dead    {job.File} (job {job.Job.Id}): {job.Job.Errors.LastOrDefault()}");

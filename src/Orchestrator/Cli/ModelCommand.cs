@@ -36,15 +36,13 @@ public static class ModelCommand
         };
         command.SetAction((parse, ct) => CliErrors.RunAsync(() =>
         {
-            var options = new ModelLoadOptions
-            {
-                Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!, ChunkLength = parse.GetValue(chunk), Kernels = parse.GetValue(kernels)!,
-            };
+            var options = ModelFlags.LoadOptions(parse.GetValue(device)!, parse.GetValue(dtype)!, parse.GetValue(chunk), parse.GetValue(kernels)!);
+            var expectedFile = ModelFlags.ExistingFile(parse.GetValue(expected)!, "--expected");
             double limit = parse.GetValue(tolerance) ?? DefaultTolerance(options.Dtype);
             using var rwkv = Rwkv7Model.Load(parse.GetValue(model)!, options);
             Console.WriteLine($"model {parse.GetValue(model)}: {rwkv.Config} on {options.Device} {options.Dtype}; kernels {rwkv.KernelStatus}; tolerance {limit:G3}");
             bool pass = true;
-            foreach (var result in ParityCheck.Run(rwkv, parse.GetValue(expected)!))
+            foreach (var result in ParityCheck.Run(rwkv, expectedFile))
             {
                 bool ok = result.MaxRelativeError <= limit;
                 pass &= ok;

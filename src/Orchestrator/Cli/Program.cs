@@ -1,3 +1,3 @@
 using Rag.Orchestrator.Cli;
 
-return await RagCli.Build().Parse(args).InvokeAsync();
+return await RagCli.InvokeAsync(args);

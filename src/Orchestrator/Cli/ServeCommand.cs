@@ -18,8 +18,9 @@ public static class ServeCommand
         var command = new Command("serve", "Serve the HTTP API: search, ask, OpenAI-compatible chat completions, document uploads.") { urls };
         command.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
         {
+            var addresses = ListenAddresses.Parse(parse.GetValue(urls)!);
             var builder = RagApi.CreateBuilder([], parse.GetValue(RagCli.ConfigOption));
-            builder.WebHost.UseUrls(parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            builder.WebHost.UseUrls(addresses);
             await using var app = RagApi.Build(builder);
             await app.StartAsync(ct);
             foreach (var url in app.Urls) Console.WriteLine($"listening on {url} (API reference: {url.TrimEnd('/')}/scalar)");

@@ -59,6 +59,7 @@ public sealed class RagAskFunctions
         if (k is not null) retrieveArguments["k"] = k;
         var retrieved = await InvokeAsync<RetrievedPassages>(kernel, "retrieve", retrieveArguments, cancellationToken);
         var context = await InvokeAsync<AskContext>(kernel, "pack", new() { ["question"] = question, ["passages"] = retrieved }, cancellationToken);
+        if (AskService.FoundNothing(context)) return RagAnswer.Answered(AskService.NothingFoundAnswer, context);
         if (!_ask.HasGenerator) return RagAnswer.WithoutModel(context);
         var answer = await InvokeAsync<string>(kernel, "generate", new() { ["prompt"] = context.Prompt }, cancellationToken);
         return RagAnswer.Answered(answer, context);

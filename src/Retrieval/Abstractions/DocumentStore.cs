@@ -19,6 +19,12 @@ public interface IDocumentStore : IAsyncDisposable
 
     Task<IReadOnlyList<DocumentInfo>> ListDocumentsAsync(int skip, int take, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Replaces a document's tags (and its update time), leaving its chunks and vectors as they are: re-ingesting
+    /// unchanged content with other tags needs no chunking or embedding. False when the document does not exist.
+    /// </summary>
+    Task<bool> UpdateTagsAsync(string documentId, IReadOnlyList<string> tags, CancellationToken cancellationToken = default);
+
     /// <summary>Removes a document and all its chunks; false when it did not exist.</summary>
     Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default);
 

@@ -114,6 +114,33 @@ public sealed partial class SqliteDocumentStore : IDocumentStore
         return chunks;
     }
 
+    public async Task<bool> UpdateTagsAsync(string documentId, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        ArgumentNullException.ThrowIfNull(tags);
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                DELETE FROM document_tags WHERE document_id = @id;
+                UPDATE documents SET tags = @tags, updated_at = @now WHERE id = @id;
+                """;
+            command.Parameters.AddWithValue("@id", documentId);
+            command.Parameters.AddWithValue("@tags", JsonSerializer.Serialize(DistinctTags(tags)));
+            command.Parameters.AddWithValue("@now", SearchFilterSql.FormatTime(DateTimeOffset.UtcNow));
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+                return false;
+            await InsertTagsAsync(connection, transaction, documentId, tags, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }
+        finally { _writeGate.Release(); }
+    }
+
     public async Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documentId);

@@ -57,8 +57,7 @@ public sealed class QdrantDocumentStore : IDocumentStore
         var existing = await GetDocumentPayloadAsync(documentId, cancellationToken);
         if (existing?.ContentHash == document.ContentHash) return UpsertOutcome.Unchanged;
 
-        // Microsecond precision: what Qdrant's datetime index keeps, so range filters agree with returned values.
-        var now = new DateTimeOffset(DateTimeOffset.UtcNow.Ticks / 10 * 10, TimeSpan.Zero);
+        var now = Now();
         try
         {
             foreach (var batch in document.Chunks.Chunk(_options.UpsertBatchSize))
@@ -117,6 +116,20 @@ public sealed class QdrantDocumentStore : IDocumentStore
             .OrderBy(d => d.Source, StringComparer.Ordinal)
             .Skip(skip).Take(take).ToArray();
     }
+
+    public async Task<bool> UpdateTagsAsync(string documentId, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        if (await GetDocumentAsync(documentId, cancellationToken) is null) return false;
+        // The record and every chunk carry the tags (chunks are what searches filter); one filter reaches them all.
+        await _client.SendAsync(HttpMethod.Post, Points + "/payload?wait=true",
+            new SetPayloadRequest(new TagsPayload(tags.Distinct(StringComparer.Ordinal).ToArray(), Now()), new Filter([P.Is(P.DocumentId, documentId)])),
+            QdrantJsonContext.Default.SetPayloadRequest, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Microsecond precision: what Qdrant's datetime index keeps, so range filters agree with returned values.</summary>
+    private static DateTimeOffset Now() => new(DateTimeOffset.UtcNow.Ticks / 10 * 10, TimeSpan.Zero);
 
     public async Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default)
     {

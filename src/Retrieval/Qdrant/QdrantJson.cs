@@ -27,6 +27,11 @@ internal sealed record RetrievePointsRequest(IReadOnlyList<string> Ids, bool Wit
 
 internal sealed record DeletePointsRequest(Filter Filter);
 
+/// <summary>Sets these payload fields on every point the filter matches, keeping the other fields and the vectors.</summary>
+internal sealed record SetPayloadRequest(TagsPayload Payload, Filter Filter);
+
+internal sealed record TagsPayload(IReadOnlyList<string> Tags, DateTimeOffset UpdatedAt);
+
 internal sealed record Filter(IReadOnlyList<FieldCondition>? Must = null, IReadOnlyList<FieldCondition>? MustNot = null);
 
 internal sealed record FieldCondition(string Key, MatchCondition? Match = null, DateTimeRange? Range = null);
@@ -100,6 +105,7 @@ internal sealed record ScrollResult(IReadOnlyList<RetrievedPoint> Points, JsonEl
 [JsonSerializable(typeof(UpsertPointsRequest))]
 [JsonSerializable(typeof(RetrievePointsRequest))]
 [JsonSerializable(typeof(DeletePointsRequest))]
+[JsonSerializable(typeof(SetPayloadRequest))]
 [JsonSerializable(typeof(QueryRequest))]
 [JsonSerializable(typeof(ScrollRequest))]
 [JsonSerializable(typeof(float[]))]

@@ -43,6 +43,14 @@ public sealed class InMemoryDocumentStore : IDocumentStore
     public Task<IReadOnlyList<DocumentInfo>> ListDocumentsAsync(int skip, int take, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<DocumentInfo>>(_bySource.Values.Select(v => v.Info).OrderBy(i => i.Source, StringComparer.Ordinal).Skip(skip).Take(take).ToList());
 
+    public Task<bool> UpdateTagsAsync(string documentId, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
+    {
+        var stored = _bySource.Values.FirstOrDefault(v => v.Info.Id == documentId);
+        if (stored.Info is null) return Task.FromResult(false);
+        _bySource[stored.Info.Source] = (stored.Info with { Tags = tags, UpdatedAt = DateTimeOffset.UtcNow }, stored.Chunks);
+        return Task.FromResult(true);
+    }
+
     public Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default)
     {
         string? source = _bySource.Values.Select(v => v.Info).FirstOrDefault(i => i.Id == documentId)?.Source;

@@ -55,6 +55,24 @@ public sealed class IngestPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task UnchangedFile_WithNewTags_HasItsTagsUpdated_WithoutRechunking()
+    {
+        string file = _folder.Write("tagged.txt", "Tagged text.");
+        await CreatePipeline().IngestAsync([_folder.Path], ["draft"]);
+
+        IngestSummary retagged = await CreatePipeline().IngestAsync([_folder.Path], ["published", "kb"]);
+        IngestSummary again = await CreatePipeline().IngestAsync([_folder.Path], ["kb", "published"]);
+
+        Assert.Equal([file], retagged.Replaced);
+        Assert.Equal(0, retagged.Chunks);
+        Assert.Single(_store.Upserts);
+        DocumentInfo stored = (await _store.FindBySourceAsync(file))!;
+        Assert.Equal(["published", "kb"], stored.Tags);
+        Assert.Equal([file], again.Unchanged);
+        Assert.Single(_store.TagUpdates);
+    }
+
+    [Fact]
     public async Task Failures_AreReported_WhileTheRestOfTheBatchIsStored()
     {
         string good = _folder.Write("1-good.txt", "Good text.");
@@ -70,14 +88,15 @@ public sealed class IngestPipelineTests : IDisposable
 
         Assert.Equal([good, nested], summary.Added);
         Assert.Equal([unknown], summary.SkippedUnknown);
-        Assert.Equal([missing, empty, corrupt, storeFails], summary.Failed.Select(f => f.Path));
+        // An empty file is no failure: it is skipped, with the reason.
+        Assert.Equal([(empty, "file is empty")], summary.SkippedEmpty.Select(s => (s.Path, s.Reason)));
+        Assert.Equal([missing, corrupt, storeFails], summary.Failed.Select(f => f.Path));
         Assert.Collection(summary.Failed,
             f => Assert.Equal("path does not exist", f.Reason),
-            f => Assert.Equal("file is empty", f.Reason),
             f => Assert.StartsWith("not a valid .pdf file", f.Reason),
             f => Assert.Equal("IOException: disk full", f.Reason));
         // Only the store's failure may go away on its own; the files' own faults are final.
-        Assert.Equal([false, false, false, true], summary.Failed.Select(f => f.Retryable));
+        Assert.Equal([false, false, true], summary.Failed.Select(f => f.Retryable));
         foreach (string failed in new[] { empty, corrupt, storeFails })
             Assert.Null(await _store.FindBySourceAsync(failed));
     }

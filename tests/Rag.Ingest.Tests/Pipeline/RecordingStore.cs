@@ -25,6 +25,14 @@ public sealed class RecordingStore(IDocumentStore inner) : IDocumentStore
 
     public Task<IReadOnlyList<DocumentInfo>> ListDocumentsAsync(int skip, int take, CancellationToken cancellationToken = default) => inner.ListDocumentsAsync(skip, take, cancellationToken);
 
+    public List<(string DocumentId, IReadOnlyList<string> Tags)> TagUpdates { get; } = [];
+
+    public Task<bool> UpdateTagsAsync(string documentId, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
+    {
+        TagUpdates.Add((documentId, tags));
+        return inner.UpdateTagsAsync(documentId, tags, cancellationToken);
+    }
+
     public Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default) => inner.DeleteDocumentAsync(documentId, cancellationToken);
 
     public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default) => inner.SearchAsync(query, cancellationToken);

@@ -32,6 +32,10 @@ public sealed class AskService(
         "No generator model is configured, so no answer was generated. Set Generator:ModelPath (and Generator:VocabPath) " +
         "to an RWKV-7 checkpoint, e.g. environment variables Generator__ModelPath and Generator__VocabPath. Retrieved passages follow.";
 
+    /// <summary>The answer when no passage was retrieved: generating without sources could only make one up.</summary>
+    public const string NothingFoundAnswer =
+        "Nothing relevant was found in the indexed documents for this question (no passage matched it and its filters), so no answer was generated.";
+
     public bool HasGenerator => chat is not null;
 
     /// <summary>Search: the query and k checked by the same rules as a question, then the ranked passages (no packing).</summary>
@@ -46,6 +50,7 @@ public sealed class AskService(
     public async Task<AskResult> AskAsync(AskRequest request, CancellationToken cancellationToken = default)
     {
         var context = await PrepareAsync(request, cancellationToken);
+        if (FoundNothing(context)) return new AskResult(NothingFoundAnswer, context, null, null);
         if (chat is null) return new AskResult(null, context, NoModelNotice, null);
         var response = await GenerateAsync(context.Prompt, request.Generation, cancellationToken);
         return new AskResult(response.Text, context, null, response.Usage);
@@ -75,6 +80,9 @@ public sealed class AskService(
         return new AskContext(retrieved.Mode, packed, AnswerPrompt.Cite(packed), AnswerPrompt.Build(question, packed));
     }
 
+    /// <summary>Whether nothing was retrieved to answer from: then nothing is generated and the answer is <see cref="NothingFoundAnswer"/>.</summary>
+    public static bool FoundNothing(AskContext context) => context.Passages.Count == 0;
+
     /// <summary>Step 3: generates the answer to a packed prompt; throws with <see cref="NoModelNotice"/> when no generator is configured.</summary>
     public async Task<ChatResponse> GenerateAsync(IList<ChatMessage> prompt, ChatOptions? generation = null, CancellationToken cancellationToken = default)
     {
@@ -89,6 +97,11 @@ public sealed class AskService(
     public async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(AskContext context, ChatOptions? generation,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        if (FoundNothing(context))
+        {
+            yield return new ChatResponseUpdate(ChatRole.Assistant, NothingFoundAnswer) { FinishReason = ChatFinishReason.Stop };
+            yield break;
+        }
         if (chat is null) throw new InvalidOperationException(NoModelNotice);
         using var generate = Activity.StartActivity("generate");
         await foreach (var update in chat.GetStreamingResponseAsync(context.Prompt, generation, cancellationToken))

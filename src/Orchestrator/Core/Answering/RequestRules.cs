@@ -3,6 +3,7 @@ namespace Rag.Orchestrator.Answering;
 /// <summary>
 /// Limits on request values, written once for every front end (CLI, HTTP API, Semantic Kernel): the same bad input
 /// gets the same <see cref="RagInputException"/> message, naming the input and the limit, wherever it comes from.
+/// Generation settings (max tokens, temperature, top_p) are <see cref="GenerationLimits"/>.
 /// </summary>
 public static class RequestRules
 {
@@ -25,29 +26,6 @@ public static class RequestRules
         if (value < 1 || value > limits.MaxK)
             throw new RagInputException($"k must be between 1 and {limits.MaxK} (Ask:MaxK); got {value}.");
         return value;
-    }
-
-    /// <summary>Tokens to generate: at most Generator:MaxTokens, which is also the default.</summary>
-    /// <param name="name">The input as the front end spells it (max_tokens, --max-tokens).</param>
-    public static int? MaxTokens(int? requested, string name, int limit)
-    {
-        if (requested is { } max && (max < 1 || max > limit))
-            throw new RagInputException($"{name} must be between 1 and {limit} (Generator:MaxTokens); got {max}.");
-        return requested;
-    }
-
-    /// <summary>Sampling temperature: 0 (greedy) to 2.</summary>
-    public static float? Temperature(float? temperature)
-    {
-        if (temperature is { } t && !(t >= 0 && t <= 2)) throw new RagInputException($"temperature must be between 0 and 2; got {t}.");
-        return temperature;
-    }
-
-    /// <summary>Nucleus sampling mass: in (0, 1].</summary>
-    public static float? TopP(float? topP)
-    {
-        if (topP is { } p && !(p > 0 && p <= 1)) throw new RagInputException($"top_p must be in (0, 1]; got {p}.");
-        return topP;
     }
 
     /// <summary>Tags to filter or label by: each not empty.</summary>

@@ -6,10 +6,10 @@ using Microsoft.Extensions.Options;
 using Rag.Generator.Chat;
 using Rag.Generator.Generation;
 using Rag.Generator.Model;
-using Rag.Generator.Tokenization;
 using Rag.Ingest;
 using Rag.Ingest.Jobs;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Uploads;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embedded;
 using Rag.Retrieval.Embeddings;
@@ -58,16 +58,21 @@ public static class RagServices
         services.AddOptions<GeneratorOptions>().Bind(configuration.GetSection(GeneratorOptions.SectionName));
         if (!string.IsNullOrWhiteSpace(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))
         {
-            services.AddSingleton<ILanguageModel>(sp => LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
+            services.AddSingleton<ILanguageModel>(sp => GeneratorLoader.LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
             services.AddSingleton<IChatClient>(sp =>
             {
                 var options = sp.GetRequiredService<IOptions<GeneratorOptions>>().Value;
                 return new LazyChatClient(
-                    () => new RwkvChatClient(sp.GetRequiredService<ILanguageModel>(), WorldTokenizer.Load(options.VocabPath), options,
-                        sp.GetService<ILogger<RwkvChatClient>>()),
+                    () =>
+                    {
+                        var model = sp.GetRequiredService<ILanguageModel>();
+                        return new RwkvChatClient(model, GeneratorLoader.LoadVocabulary(options, model.VocabSize), options,
+                            sp.GetService<ILogger<RwkvChatClient>>());
+                    },
                     new ChatClientMetadata("rwkv", providerUri: null, defaultModelId: Path.GetFileNameWithoutExtension(options.ModelPath)));
             });
         }
+        services.AddSingleton(sp => new UploadFolder(UploadsDirectory(configuration), sp.GetRequiredService<IDocumentStore>()));
         services.AddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IDocumentStore>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
         services.AddSingleton(sp => new AskService(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<IOptions<AskOptions>>(),
             sp.GetRequiredService<ILogger<AskService>>(), sp.GetService<IChatClient>()));
@@ -89,16 +94,5 @@ public static class RagServices
         string uploads = UploadsDirectory(configuration);
         Directory.CreateDirectory(uploads);
         options.Roots = [.. options.Roots, uploads];
-    }
-
-    private static Rwkv7Model LoadModel(GeneratorOptions options)
-    {
-        var problems = options.Problems().ToList();
-        if (problems.Count > 0) throw new RagInputException(string.Join(" ", problems));
-        return Rwkv7Model.Load(options.ModelPath, new ModelLoadOptions
-        {
-            Device = options.Device, Dtype = options.Dtype, ChunkLength = options.ChunkLength, SegmentLength = options.SegmentLength,
-            Kernels = options.Kernels, NvrtcPath = options.NvrtcPath, KernelCacheDirectory = options.KernelCacheDirectory,
-        });
     }
 }

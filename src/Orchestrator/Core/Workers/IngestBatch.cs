@@ -31,6 +31,9 @@ public sealed record IngestBatchResult(IReadOnlyList<IngestBatchJob> Jobs, IRead
 
     public int Replaced => Jobs.Sum(j => j.Job.Replaced);
 
+    /// <summary>Files the jobs skipped (empty), each as "path: skipped, reason": a succeeded job's only errors are these notes.</summary>
+    public IReadOnlyList<string> SkippedByJobs => Jobs.Where(j => j.Job.Status == IngestJobStatus.Succeeded).SelectMany(j => j.Job.Errors).ToList();
+
     public IEnumerable<IngestBatchJob> Failed => Jobs.Where(j => j.Job.Status == IngestJobStatus.Failed);
 
     public IEnumerable<IngestBatchJob> DeadLettered => Jobs.Where(j => j.Job.Status == IngestJobStatus.DeadLettered);
@@ -54,22 +57,16 @@ public sealed class IngestBatch(IServiceProvider services)
         if (workers < 1)
             throw new ArgumentOutOfRangeException(nameof(workers), workers, $"The worker count ({workers}) must be at least 1.");
         var clock = Stopwatch.StartNew();
-        SourceFiles sources = SourceFileWalker.Walk(paths, services.GetRequiredService<IOptions<IngestOptions>>().Value.Roots);
-        var loaders = services.GetRequiredService<DocumentLoaderRegistry>();
-        List<string> skipped = sources.Files.Where(f => !loaders.CanLoad(f)).ToList();
-
-        var files = new Dictionary<string, string>(StringComparer.Ordinal); // job id -> file
-        foreach (string file in sources.Files.Where(loaders.CanLoad))
-            files[await _queue.EnqueueAsync(new IngestJobRequest([file], [], tags), cancellationToken)] = file;
+        var (files, skipped, missing) = await EnqueueAsync(paths, tags, cancellationToken);
 
         List<IngestWorker> pool = Enumerable.Range(0, workers).Select(i => IngestWorker.Create(services, IngestWorker.NewWorkerId(i))).ToList();
         foreach (IngestWorker worker in pool)
             await worker.StartAsync(cancellationToken);
         try
         {
-            IReadOnlyList<IngestJobInfo> jobs = await WaitForAllAsync(files.Keys, clock, progress, cancellationToken);
+            IReadOnlyList<IngestJobInfo> jobs = await WaitForAllAsync(files.Keys.ToList(), clock, progress, cancellationToken);
             var finished = jobs.Select(j => new IngestBatchJob(files[j.Id], j)).OrderBy(j => j.File, StringComparer.Ordinal).ToList();
-            return new IngestBatchResult(finished, skipped, sources.Failures, clock.Elapsed);
+            return new IngestBatchResult(finished, skipped, missing, clock.Elapsed);
         }
         finally
         {
@@ -80,6 +77,23 @@ public sealed class IngestBatch(IServiceProvider services)
                 worker.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// One durable job per file the loaders handle, for these workers or any other (`rag worker`, `rag serve`).
+    /// </summary>
+    /// <returns>Job id → file; files no loader handles (not enqueued); paths that could not be walked.</returns>
+    public async Task<(IReadOnlyDictionary<string, string> Jobs, IReadOnlyList<string> Skipped, IReadOnlyList<IngestFailure> Missing)> EnqueueAsync(
+        IEnumerable<string> paths, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
+    {
+        SourceFiles sources = SourceFileWalker.Walk(paths, services.GetRequiredService<IOptions<IngestOptions>>().Value.Roots);
+        var loaders = services.GetRequiredService<DocumentLoaderRegistry>();
+        List<string> skipped = sources.Files.Where(f => !loaders.CanLoad(f)).ToList();
+
+        var jobs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string file in sources.Files.Where(loaders.CanLoad))
+            jobs[await _queue.EnqueueAsync(new IngestJobRequest([file], [], tags), cancellationToken)] = file;
+        return (jobs, skipped, sources.Failures);
     }
 
     private async Task<IReadOnlyList<IngestJobInfo>> WaitForAllAsync(IReadOnlyCollection<string> ids, Stopwatch clock,

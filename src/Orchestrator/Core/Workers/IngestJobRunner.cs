@@ -50,6 +50,9 @@ public sealed class IngestJobRunner(IngestPipeline pipeline)
             _replaced += summary.Replaced.Count;
             foreach (string path in summary.SkippedUnknown)
                 Fail($"{path}: no loader for this file type");
+            // Reported, but no failure: an empty file has nothing to index, and retrying cannot change that.
+            foreach (var skipped in summary.SkippedEmpty)
+                _errors.Add($"{skipped.Path}: skipped, {skipped.Reason}");
             foreach (var failure in summary.Failed)
                 Fail($"{failure.Path}: {failure.Reason}");
         }

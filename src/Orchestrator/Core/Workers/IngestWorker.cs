@@ -19,7 +19,8 @@ public sealed class IngestWorker(
     IServiceScopeFactory scopes,
     IOptions<IngestJobOptions> options,
     ILogger<IngestWorker> logger,
-    TimeProvider? time = null) : BackgroundService
+    TimeProvider? time = null,
+    WorkerProgress? progress = null) : BackgroundService
 {
     public const string ActivitySourceName = "Rag.Orchestrator.Workers";
 
@@ -38,7 +39,8 @@ public sealed class IngestWorker(
         services.GetRequiredService<IServiceScopeFactory>(),
         services.GetRequiredService<IOptions<IngestJobOptions>>(),
         services.GetRequiredService<ILogger<IngestWorker>>(),
-        services.GetService<TimeProvider>());
+        services.GetService<TimeProvider>(),
+        services.GetService<WorkerProgress>());
 
     /// <summary>Unique across the processes sharing a queue: machine, process and worker number.</summary>
     public static string NewWorkerId(int index) => $"{Environment.MachineName}:{Environment.ProcessId}:{index}";
@@ -103,7 +105,11 @@ public sealed class IngestWorker(
 
             activity?.SetTag("rag.job.failed_items", result.Failed);
             if (await queue.CompleteAsync(lease, result, CancellationToken.None))
-                WorkerLog.Completed(logger, lease.JobId, result.Added, result.Replaced, result.Unchanged, result.Failed);
+            {
+                progress?.Finished(result);
+                if (result.Failed > 0) WorkerLog.CompletedWithFailures(logger, lease.JobId, string.Join("; ", result.Errors));
+                else WorkerLog.Completed(logger, lease.JobId, result.Added, result.Replaced, result.Unchanged, result.Failed);
+            }
             else
                 WorkerLog.LeaseLost(logger, lease.JobId);
         }
