@@ -3,7 +3,6 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Rag.Generator.Generation;
-using Rag.Generator.Model;
 using Rag.Orchestrator.Answering;
 using Rag.Orchestrator.Composition;
 
@@ -45,7 +44,7 @@ public static class AskCommand
                 MaxOutputTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed),
             };
             // The generator loads at first use; the CLI loads it here, after the flags, so --timings shows it apart.
-            _ = services.GetService<ILanguageModel>();
+            services.LoadGenerator();
             clock.Mark("load");
             var request = new AskRequest(parse.GetValue(question)!, parse.GetValue(k), CliOptions.Filter(parse.GetValue(tags), parse.GetValue(sourcePrefix)), generation);
             var retrieved = await ask.RetrieveAsync(request, ct);

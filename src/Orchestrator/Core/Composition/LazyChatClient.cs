@@ -10,6 +10,9 @@ internal sealed class LazyChatClient(Func<IChatClient> load, ChatClientMetadata 
 {
     private readonly Lazy<IChatClient> _inner = new(load);
 
+    /// <summary>Loads the generator now (model and vocabulary, checked together); a failure is thrown here and at every later use.</summary>
+    public void Load() => _ = _inner.Value;
+
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         _inner.Value.GetResponseAsync(messages, options, cancellationToken);
 

@@ -79,6 +79,15 @@ public static class RagServices
         return services;
     }
 
+    /// <summary>
+    /// Loads the configured generator (model and vocabulary) now, for hosts that want it up front: the API's warm-up,
+    /// the CLI's ask. Elsewhere (a kernel, a search-only host) it loads at first use. Nothing happens without a generator.
+    /// </summary>
+    public static void LoadGenerator(this IServiceProvider services)
+    {
+        if (services.GetService<IChatClient>() is LazyChatClient generator) generator.Load();
+    }
+
     /// <summary>Where the API saves uploaded files for the workers to ingest: &lt;Store:DataDirectory&gt;/uploads.</summary>
     public static string UploadsDirectory(IConfiguration configuration) =>
         Path.GetFullPath(Path.Combine(configuration["Store:DataDirectory"] is { Length: > 0 } directory ? directory : "data", "uploads"));
