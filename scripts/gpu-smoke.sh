@@ -58,7 +58,7 @@ serve_streaming() {
   python3 - <<'PY'
 import json, time, urllib.request, concurrent.futures as cf
 def chat(i):
-    body = json.dumps({"model": "rag", "stream": True, "max_tokens": 32, "temperature": 1.0, "top_p": 0.3,
+    body = json.dumps({"stream": True, "max_tokens": 32, "temperature": 1.0, "top_p": 0.3,
                        "messages": [{"role": "user", "content": f"What do the licences say about warranty? ({i})"}]}).encode()
     start = time.time(); first = None; chunks = 0; done = False
     req = urllib.request.Request("http://127.0.0.1:5099/v1/chat/completions", body, {"Content-Type": "application/json"})

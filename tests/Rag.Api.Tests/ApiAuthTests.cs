@@ -105,12 +105,13 @@ public class ApiAuthTests(KeyedApiFixture fixture) : IClassFixture<KeyedApiFixtu
         Assert.Empty(wrong);
     }
 
-    /// <summary>The route's path with every parameter set to "x".</summary>
+    /// <summary>The route's path with every parameter set to "x" (or "0" where the route takes only numbers).</summary>
     private static string WithParameters(RoutePattern pattern) =>
         "/" + string.Join('/', pattern.PathSegments.Select(segment => string.Concat(segment.Parts.Select(part => part switch
         {
             RoutePatternLiteralPart literal => literal.Content,
             RoutePatternSeparatorPart separator => separator.Content,
+            RoutePatternParameterPart { ParameterPolicies.Count: > 0 } => "0",
             _ => "x",
         }))));
 

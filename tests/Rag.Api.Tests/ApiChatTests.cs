@@ -25,7 +25,7 @@ public class ApiChatTests(GeneratorApiFixture fixture) : IClassFixture<Generator
 
     private static object Request(bool stream, object? extra = null) => new Dictionary<string, object?>
     {
-        ["model"] = "anything",
+        ["model"] = Path.GetFileNameWithoutExtension(TinyRwkv.ModelPath),
         ["messages"] = new object[]
         {
             new { role = "system", content = "You are terse." },
@@ -175,7 +175,7 @@ public class ApiChatTests(GeneratorApiFixture fixture) : IClassFixture<Generator
         var response = await Host.Client.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains(expected, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Contains(expected, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]

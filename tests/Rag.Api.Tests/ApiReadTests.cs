@@ -86,13 +86,24 @@ public class ApiReadTests(SamplesApiFixture fixture) : IClassFixture<SamplesApiF
     }
 
     [Fact]
-    public async Task Chat_completions_without_a_generator_is_503_naming_the_setting()
+    public async Task Chat_completions_without_a_generator_is_503_naming_the_setting_in_openai_shape()
     {
         var response = await Host.PostJsonAsync("/v1/chat/completions", new { messages = new[] { new { role = "user", content = "Hi" } } });
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("Generator:ModelPath", await response.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Contains("Generator:ModelPath", error.GetProperty("message").GetString());
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Models_is_an_empty_list_without_a_generator()
+    {
+        var list = await Host.Client.GetFromJsonAsync<JsonElement>("/v1/models");
+
+        Assert.Equal("list", list.GetProperty("object").GetString());
+        Assert.Empty(list.GetProperty("data").EnumerateArray());
     }
 
     [Fact]

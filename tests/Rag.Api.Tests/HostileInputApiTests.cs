@@ -68,8 +68,11 @@ public sealed class HostileInputApiTests(HostileApiFixture fixture) : IClassFixt
         using var response = await host.Client.PostAsync(hostile.Path, hostile.Body());
 
         Assert.Equal(hostile.Status, (int)response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        // The OpenAI-compatible routes answer in OpenAI's error shape, the others with problem details.
+        bool openAi = Api.OpenAi.OpenAiErrors.Covers(hostile.Path);
+        Assert.Equal(openAi ? "application/json" : "application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var detail = (openAi ? body.GetProperty("error").GetProperty("message") : body.GetProperty("detail")).GetString();
         Assert.Contains(hostile.Rule, detail);
         Assert.DoesNotContain("   at ", detail);
         Assert.Equal(documentsBefore, await DocumentCountAsync(host));

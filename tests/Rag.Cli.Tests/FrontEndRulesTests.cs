@@ -120,12 +120,13 @@ public sealed class FrontEndRulesTests : IAsyncLifetime
             line => line.StartsWith("error: ", StringComparison.Ordinal))["error: ".Length..];
     }
 
-    /// <summary>The detail of the API's 400 problem.</summary>
+    /// <summary>The message of the API's 400: the problem's detail, or OpenAI's error.message on the OpenAI-compatible routes.</summary>
     private async Task<string> Api(string path, object body)
     {
         var response = await _api.PostJsonAsync(path, body);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (json.TryGetProperty("detail", out var detail) ? detail : json.GetProperty("error").GetProperty("message")).GetString()!;
     }
 
     /// <summary>The message of the exception a rag plugin function throws.</summary>

@@ -38,12 +38,18 @@ public sealed record AskApiRequest(string? Question, int? K = null, ApiFilter? F
 /// <param name="Answer">Null when no generator is configured; <paramref name="Notice"/> then says why.</param>
 public sealed record AskApiResponse(string? Answer, IReadOnlyList<ApiCitation> Citations, SearchMode Mode, string? Notice);
 
+/// <summary>A piece of a streamed answer ("token" event).</summary>
+public sealed record AskStreamToken(string Text);
+
 /// <summary>The closing event of a streamed ask: what the streamed text cites.</summary>
 public sealed record AskStreamEnd(IReadOnlyList<ApiCitation> Citations, SearchMode Mode, string? Notice, string? FinishReason);
 
 public sealed record UploadDocumentsRequest(IReadOnlyList<UploadDocument>? Documents, IReadOnlyList<string>? Tags = null);
 
 public sealed record UploadDocument(string? Source, string? Text, string? Title = null);
+
+/// <summary>One passage of a document, as the chat page opens a citation.</summary>
+public sealed record ApiChunk(string ChunkId, string DocumentId, int Ordinal, string Text, int TokenCount);
 
 public sealed record JobAccepted(string JobId);
 

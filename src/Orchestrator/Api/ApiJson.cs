@@ -37,7 +37,7 @@ public static class ApiJson
         }
         catch (JsonException e)
         {
-            throw new ApiRequestException(StatusCodes.Status400BadRequest, Describe(e, typeof(T)));
+            throw new ApiRequestException(StatusCodes.Status400BadRequest, Describe(e, typeof(T))) { Field = Field(e.Path) };
         }
     }
 
@@ -45,6 +45,9 @@ public static class ApiJson
     public static string Describe(JsonException e, Type? body = null) =>
         $"The request body is not valid JSON for this endpoint at '{e.Path ?? "$"}' (line {e.LineNumber + 1}): " +
         ((body is null ? null : JsonEnumFields.Rule(body, e.Path, JsonNamingPolicy.SnakeCaseLower)) ?? FirstSentence(e.Message));
+
+    /// <summary>The field a JSON path names ("$.messages[0].content" → "messages[0].content"); null for the whole body.</summary>
+    private static string? Field(string? path) => path is null || path == "$" ? null : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
 
     private static string FirstSentence(string message)
     {

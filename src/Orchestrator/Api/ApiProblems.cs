@@ -42,6 +42,9 @@ public static class ApiProblems
 public sealed class ApiRequestException(int status, string message) : Exception(message)
 {
     public int Status { get; } = status;
+
+    /// <summary>The request field at fault, when one is (OpenAI's error "param").</summary>
+    public string? Field { get; init; }
 }
 
 /// <summary>
@@ -71,14 +74,20 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         };
         if (status >= 500) logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         else logger.LogDebug("Request {Method} {Path} refused with {Status}: {Detail}", context.Request.Method, context.Request.Path, status, detail);
-        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested) return true;
+        if (context.RequestAborted.IsCancellationRequested) return true;
+        if (context.Response.HasStarted)
+        {
+            // A stream has sent its 200 already; OpenAI clients take an error event as the stream's failure.
+            if (OpenAi.OpenAiErrors.Covers(context.Request.Path) && context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.Ordinal) == true)
+                await OpenAi.OpenAiErrors.WriteEventAsync(context, status, detail);
+            return true;
+        }
 
         context.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = ReasonPhrase(status), Detail = detail },
-        });
+        var problem = new ProblemDetails { Status = status, Title = ReasonPhrase(status), Detail = detail };
+        if (((exception as ApiRequestException)?.Field ?? (exception as RagInputException)?.Field) is { } field)
+            problem.Extensions[OpenAi.OpenAiErrors.ParamExtension] = field;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
     }
 
     private static bool IsOutOfMemory(Exception exception) =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Api.Documentation;
 
 namespace Rag.Orchestrator.Api;
 
@@ -15,7 +16,8 @@ public static class AskEndpoints
             .RequireAuthorization(ApiPolicies.Read)
             .Accepts<AskApiRequest>("application/json")
             .Produces<AskApiResponse>()
-            .Produces<AskStreamEnd>(contentType: "text/event-stream")
+            .ProducesServerSentEvents("The answer; with stream: true, server-sent 'token' events (data {text}), then one 'done' event (citations, mode, notice, finish_reason).",
+                typeof(AskStreamToken), typeof(AskStreamEnd))
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithTags("Generation")
@@ -62,7 +64,7 @@ public static class AskEndpoints
             finish ??= pieces.Current.FinishReason;
             metrics.GeneratedTokens(pieces.Current.Contents.OfType<UsageContent>().FirstOrDefault()?.Details.OutputTokenCount, "ask");
             if (pieces.Current.Text is { Length: > 0 } text)
-                await events.WriteJsonAsync(new { text }, cancellationToken, "token");
+                await events.WriteJsonAsync(new AskStreamToken(text), cancellationToken, "token");
         }
         var reason = finish == ChatFinishReason.Length ? "length" : "stop";
         await events.WriteJsonAsync(new AskStreamEnd(citations, prepared.Mode, null, reason), cancellationToken, "done");

@@ -2,7 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace Rag.Orchestrator.Api;
 
-// The OpenAI chat completions wire format (the subset a local RAG model can honour), plus "citations".
+// The OpenAI chat completions wire format (the subset a local RAG model can honour), plus "citations" in answers
+// and "k" / "filters" (as in /v1/ask) in requests.
 
 public sealed record ChatCompletionRequest(
     IReadOnlyList<ChatCompletionMessage>? Messages,
@@ -14,7 +15,9 @@ public sealed record ChatCompletionRequest(
     [property: JsonConverter(typeof(StringOrArrayConverter))] IReadOnlyList<string>? Stop = null,
     bool Stream = false,
     StreamOptions? StreamOptions = null,
-    long? Seed = null);
+    long? Seed = null,
+    int? K = null,
+    ApiFilter? Filters = null);
 
 public sealed record StreamOptions(bool IncludeUsage = false);
 

@@ -2,12 +2,15 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Rag.Generator.Generation;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Api.Documentation;
+using Rag.Orchestrator.Api.OpenAi;
 
 namespace Rag.Orchestrator.Api;
 
 /// <summary>
 /// POST /v1/chat/completions, OpenAI-compatible: the last (user) message is the question, answered from retrieved
-/// passages; earlier messages are kept in front of the packed prompt. Citations ride in an extra "citations" field.
+/// passages; earlier messages are kept in front of the packed prompt. Citations ride in an extra "citations" field;
+/// extra request fields "k" and "filters" (as in /v1/ask) narrow retrieval. Errors take OpenAI's shape (<see cref="OpenAiErrors"/>).
 /// </summary>
 public static class ChatCompletionsEndpoints
 {
@@ -19,8 +22,9 @@ public static class ChatCompletionsEndpoints
             .RequireAuthorization(ApiPolicies.Read)
             .Accepts<ChatCompletionRequest>("application/json")
             .Produces<ChatCompletion>()
-            .Produces<ChatCompletionChunk>(contentType: "text/event-stream")
+            .ProducesServerSentEvents("A chat.completion; with stream: true, server-sent events whose data is a chat.completion.chunk, the last one's [DONE].", typeof(ChatCompletionChunk))
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithTags("Generation")
             .WithSummary("OpenAI-compatible chat completion grounded in the documents (stream: true for server-sent events).");
@@ -34,14 +38,15 @@ public static class ChatCompletionsEndpoints
             return ApiProblems.Unavailable("No generator model is configured: set Generator:ModelPath and Generator:VocabPath " +
                                            "(e.g. environment variables Generator__ModelPath, Generator__VocabPath). POST /v1/search still works.");
         if (warmup.Failure is not null) return ApiProblems.Unavailable(warmup.Unavailable!);
+        var model = ModelsEndpoints.GeneratorId(context.RequestServices);
+        if (!string.IsNullOrEmpty(request.Model) && request.Model != model) return OpenAiErrors.UnknownModel(request.Model, model);
 
         var (history, question) = SplitMessages(request.Messages);
         var generation = ToChatOptions(request, generatorOptions.Value.MaxTokens);
         var ask = context.RequestServices.GetRequiredService<AskService>();
-        var prepared = await ask.PrepareAsync(new AskRequest(question), context.RequestAborted);
+        var prepared = await ask.PrepareAsync(new AskRequest(question, request.K, ApiFilter.ToSearchFilter(request.Filters)), context.RequestAborted);
         var askContext = prepared with { Prompt = [.. history, .. prepared.Prompt] };
         var citations = ApiCitation.From(askContext.Citations);
-        var model = context.RequestServices.GetRequiredService<IChatClient>().GetService<ChatClientMetadata>()?.DefaultModelId ?? "rwkv7";
         var id = $"chatcmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
@@ -98,7 +103,7 @@ public static class ChatCompletionsEndpoints
     /// <summary>The last message is the question (role user); the ones before it are the conversation so far.</summary>
     private static (List<ChatMessage> History, string Question) SplitMessages(IReadOnlyList<ChatCompletionMessage>? messages)
     {
-        if (messages is not { Count: > 0 }) throw new RagInputException("messages is empty; the last message must be the user's question.");
+        if (messages is not { Count: > 0 }) throw Invalid("messages", "messages is empty; the last message must be the user's question.");
         var history = new List<ChatMessage>();
         for (int i = 0; i < messages.Count; i++)
         {
@@ -107,11 +112,11 @@ public static class ChatCompletionsEndpoints
                 "system" or "developer" => ChatRole.System,
                 "user" => ChatRole.User,
                 "assistant" => ChatRole.Assistant,
-                var other => throw new RagInputException($"messages[{i}].role '{other}' is not supported; use system, user or assistant."),
+                var other => throw Invalid($"messages[{i}].role", $"messages[{i}].role '{other}' is not supported; use system, user or assistant."),
             };
             if (i < messages.Count - 1) history.Add(new ChatMessage(role, messages[i].Content ?? ""));
             else if (role != ChatRole.User)
-                throw new RagInputException($"messages[{i}].role is '{messages[i].Role}'; the last message must be the user's question (role 'user').");
+                throw Invalid($"messages[{i}].role", $"messages[{i}].role is '{messages[i].Role}'; the last message must be the user's question (role 'user').");
         }
         return (history, messages[^1].Content ?? "");
     }
@@ -123,8 +128,8 @@ public static class ChatCompletionsEndpoints
         GenerationLimits.CheckTemperature(request.Temperature, "temperature");
         GenerationLimits.CheckTopP(request.TopP, "top_p");
         var stop = request.Stop ?? [];
-        if (stop.Count > MaxStopSequences) throw new RagInputException($"stop has {stop.Count} sequences; the limit is {MaxStopSequences}.");
-        if (stop.Any(string.IsNullOrEmpty)) throw new RagInputException("stop contains an empty sequence.");
+        if (stop.Count > MaxStopSequences) throw Invalid("stop", $"stop has {stop.Count} sequences; the limit is {MaxStopSequences}.");
+        if (stop.Any(string.IsNullOrEmpty)) throw Invalid("stop", "stop contains an empty sequence.");
         return new ChatOptions
         {
             MaxOutputTokens = maxTokens,
@@ -134,6 +139,8 @@ public static class ChatCompletionsEndpoints
             Seed = request.Seed,
         };
     }
+
+    private static RagInputException Invalid(string field, string message) => new(message) { Field = field };
 
     private static string FinishReason(ChatFinishReason? reason) => reason == ChatFinishReason.Length ? "length" : "stop";
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using Rag.Ingest.Jobs;
 using Rag.Ingest.Pipeline;
 using Rag.Orchestrator.Answering;
@@ -20,15 +21,43 @@ public static class DocumentsEndpoints
             .Accepts<UploadDocumentsRequest>("application/json", "multipart/form-data")
             .Produces<JobAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                if (operation.RequestBody?.Content?.TryGetValue("multipart/form-data", out var multipart) == true) multipart.Schema = UploadForm;
+                return Task.CompletedTask;
+            })
             .WithSummary("Upload files (multipart, with an optional 'tags' field) or JSON texts; ingestion runs as a job.");
-        documents.MapGet("", ListAsync).RequireAuthorization(ApiPolicies.Read).WithSummary("List documents (paged).");
-        documents.MapGet("/{id}", GetAsync).RequireAuthorization(ApiPolicies.Read).WithSummary("One document, with its chunk count.");
-        documents.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Write).WithSummary("Delete a document and its chunks (and its file, when it was uploaded).");
+        documents.MapGet("", ListAsync).RequireAuthorization(ApiPolicies.Read).ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithSummary("List documents (paged).");
+        documents.MapGet("/{id}", GetAsync).RequireAuthorization(ApiPolicies.Read).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("One document, with its chunk count.");
+        documents.MapGet("/{id}/chunks/{ordinal:int}", GetChunkAsync).RequireAuthorization(ApiPolicies.Read).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("One passage of a document by its ordinal (source#ordinal in citations).");
+        documents.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Write).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Delete a document and its chunks (and its file, when it was uploaded).");
 
         routes.MapGet("/v1/jobs/{id}", GetJobAsync).RequireAuthorization(ApiPolicies.Read).WithTags("Documents")
+            .Produces<IngestJobInfo>().ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Status and counts of an ingestion job.");
         return routes;
     }
+
+    /// <summary>The multipart form of an upload: file fields (any field name) and an optional comma-separated 'tags'.</summary>
+    private static readonly OpenApiSchema UploadForm = new()
+    {
+        Type = JsonSchemaType.Object,
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["files"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                Description = "The files to ingest; plain file names (no folders, no '..').",
+            },
+            ["tags"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Tags for every file, comma-separated (the field may repeat)." },
+        },
+        Required = new HashSet<string> { "files" },
+    };
 
     private static async Task<IResult> UploadAsync(HttpContext context, UploadFolder uploads)
     {
@@ -127,6 +156,15 @@ public static class DocumentsEndpoints
         await store.GetDocumentAsync(id, cancellationToken) is { } document
             ? TypedResults.Ok(document)
             : ApiProblems.NotFound($"Document '{id}' does not exist.");
+
+    private static async Task<Results<Ok<ApiChunk>, ProblemHttpResult>> GetChunkAsync(string id, int ordinal, IDocumentStore store, CancellationToken cancellationToken)
+    {
+        if (await store.GetDocumentAsync(id, cancellationToken) is null) return ApiProblems.NotFound($"Document '{id}' does not exist.");
+        var chunk = (await store.GetChunksAsync(id, cancellationToken)).FirstOrDefault(c => c.Ordinal == ordinal);
+        return chunk is null
+            ? ApiProblems.NotFound($"Document '{id}' has no chunk {ordinal}.")
+            : TypedResults.Ok(new ApiChunk(chunk.Id, chunk.DocumentId, chunk.Ordinal, chunk.Text, chunk.TokenCount));
+    }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, UploadFolder uploads, CancellationToken cancellationToken) =>
         await uploads.DeleteDocumentAsync(id, cancellationToken)

@@ -1,5 +1,8 @@
 using Rag.Orchestrator.Workers;
 using Microsoft.AspNetCore.Authentication;
+using Rag.Orchestrator.Api.ChatPage;
+using Rag.Orchestrator.Api.Documentation;
+using Rag.Orchestrator.Api.OpenAi;
 using Rag.Orchestrator.Composition;
 using Scalar.AspNetCore;
 
@@ -30,6 +33,8 @@ public static class RagApi
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.Section));
         services.AddRagWorkers(configuration, configuration.GetSection(ApiOptions.Section).Get<ApiOptions>()?.Workers ?? new ApiOptions().Workers);
         services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
+        // Before AddProblemDetails: the first writer that accepts a problem writes it.
+        services.AddSingleton<IProblemDetailsWriter, OpenAiProblemDetailsWriter>();
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ApiProblems.DescribeRoutingStatus);
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -38,7 +43,7 @@ public static class RagApi
         services.AddSingleton<GeneratorWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<GeneratorWarmup>());
         services.AddRagTelemetry(configuration);
-        services.AddOpenApi();
+        services.AddRagOpenApi();
         return services;
     }
 
@@ -58,8 +63,10 @@ public static class RagApi
         app.MapSearch();
         app.MapAsk();
         app.MapChatCompletions();
+        app.MapModels();
         app.MapDocuments();
         app.MapDiagnostics();
+        app.MapChatPage();
         return app;
     }
 }

@@ -11,6 +11,7 @@ public static class SearchEndpoints
         routes.MapPost("/v1/search", SearchAsync)
             .RequireAuthorization(ApiPolicies.Read)
             .Accepts<SearchRequest>("application/json")
+            .Produces<SearchResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithTags("Retrieval")
             .WithSummary("Search the documents (BM25, dense or hybrid).");

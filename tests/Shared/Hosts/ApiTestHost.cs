@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Rag.Ingest.Pipeline;
@@ -17,20 +19,25 @@ public sealed class ApiTestHost : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private ApiTestHost(WebApplication app, string directory)
+    private ApiTestHost(WebApplication app, string directory, Uri? address)
     {
         _app = app;
         Directory = directory;
-        Client = app.GetTestClient();
+        Address = address;
+        Client = address is null ? app.GetTestClient() : new HttpClient { BaseAddress = address };
     }
 
     public HttpClient Client { get; }
+
+    /// <summary>The loopback address a real client (a browser, node) reaches; null on the in-memory test server.</summary>
+    public Uri? Address { get; }
 
     public string Directory { get; }
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ApiTestHost> StartAsync(IDictionary<string, string?>? settings = null, bool ingestSamples = false)
+    /// <param name="listen">Listen on a free loopback port (Kestrel) instead of the in-memory test server.</param>
+    public static async Task<ApiTestHost> StartAsync(IDictionary<string, string?>? settings = null, bool ingestSamples = false, bool listen = false)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"rag-api-test-{Guid.NewGuid():N}");
         var values = new Dictionary<string, string?>
@@ -42,10 +49,12 @@ public sealed class ApiTestHost : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
         var builder = RagApi.CreateBuilder([], settings: values);
-        builder.WebHost.UseTestServer();
+        if (listen) builder.WebHost.UseUrls("http://127.0.0.1:0");
+        else builder.WebHost.UseTestServer();
         var app = RagApi.Build(builder);
         await app.StartAsync();
-        var host = new ApiTestHost(app, directory);
+        var address = listen ? new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) : null;
+        var host = new ApiTestHost(app, directory, address);
         if (ingestSamples)
         {
             var summary = await app.Services.GetRequiredService<IngestPipeline>().IngestAsync([RagTestHost.Samples]);
