@@ -14,7 +14,7 @@ export Store__DataDirectory="$work/data" Generator__ModelPath=tests/data/rwkv7/r
   Generator__VocabPath="$work/vocab.txt" Generator__MaxTokens=16 Logging__LogLevel__Default=Warning
 # The fixture model knows token ids below 1024 only: its vocabulary is the World vocabulary's first lines.
 awk '{ if ($1 + 0 < 1024) print }' tests/data/rwkv_vocab_v20230424.txt > "$work/vocab.txt"
-dotnet "$rag" ingest samples >/dev/null
+dotnet "$rag" ingest samples/documents >/dev/null
 dotnet "$rag" serve --urls "http://127.0.0.1:$port" > "$work/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Rag.Orchestrator.Answering;
 using Rag.Orchestrator.Api;
 
 namespace Rag.Orchestrator.Tests;
@@ -140,7 +141,7 @@ public class ApiReadTests(SamplesApiFixture fixture) : IClassFixture<SamplesApiF
     [InlineData("/v1/ask", """{"question": "sourdough", "filters": {"updated_from": "2026-02-01T00:00:00Z", "updated_to": "2026-01-01T00:00:00Z"}}""", "updated_from")]
     [InlineData("/v1/ask", """{"question": "sourdough",""", "not valid JSON")]
     [InlineData("/v1/documents", """{"documents": []}""", "documents is empty")]
-    [InlineData("/v1/documents", """{"documents": [{"source": "a", "text": " "}]}""", "documents[0].text is empty")]
+    [InlineData("/v1/documents", """{"documents": [{"source": "a", "text": " "}]}""", "documents[0]: Document 'a' has no text.")]
     public async Task Bad_input_is_400_problem_details_naming_the_field_and_limit(string path, string json, string expected)
     {
         var response = await Host.Client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
@@ -186,7 +187,7 @@ public class ApiReadTests(SamplesApiFixture fixture) : IClassFixture<SamplesApiF
     [Fact]
     public async Task Paging_out_of_range_is_400_and_unknown_ids_are_404()
     {
-        Assert.Equal(HttpStatusCode.BadRequest, (await Host.Client.GetAsync($"/v1/documents?take={RequestLimits.MaxPageSize + 1}")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Host.Client.GetAsync($"/v1/documents?take={RequestRules.MaxPageSize + 1}")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await Host.Client.GetAsync("/v1/documents?skip=-1")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Host.Client.GetAsync("/v1/documents/no-such-id")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Host.Client.GetAsync("/v1/jobs/no-such-job")).StatusCode);

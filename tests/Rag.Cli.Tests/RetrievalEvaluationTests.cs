@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Rag.Ingest.Chunking;
+using Rag.Ingest.Pipeline;
 using Rag.Orchestrator.Evaluation;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embedded;
@@ -21,7 +21,7 @@ public class RetrievalEvaluationTests
             await using (var store = SqliteDocumentStore.Open(directory))
             {
                 var data = SquadDataset.Load(TestData.Path("squad", "tiny-squad.json"));
-                var evaluator = new RetrievalEvaluator(store, host.Services.GetRequiredService<TokenChunker>());
+                var evaluator = new RetrievalEvaluator(store, ActivatorUtilities.CreateInstance<IngestPipeline>(host.Services, (IDocumentStore)store));
                 await evaluator.IngestAsync(data);
 
                 var metrics = await evaluator.EvaluateAsync(data, SearchMode.Bm25);

@@ -23,6 +23,22 @@ public class KernelGeneratorTests
     }
 
     [Fact]
+    public async Task The_generator_loads_at_first_use_not_when_the_kernel_is_built()
+    {
+        // A generator that cannot load: building the kernel and searching must not try; asking must.
+        await using var host = new KernelTestHost(withGenerator: true, new Dictionary<string, string?> { ["Generator:Dtype"] = "fp8" });
+        await host.IngestSamplesAsync();
+        _ = host.Kernel.GetRequiredService<IChatCompletionService>();
+
+        var passages = await host.Kernel.InvokeAsync<IReadOnlyList<RagPassage>>(RagPlugin.PluginName, "search", new() { ["query"] = "sourdough", ["k"] = 1 });
+        var failure = await Assert.ThrowsAsync<Rag.Orchestrator.Answering.RagInputException>(() =>
+            host.Kernel.InvokeAsync(RagPlugin.PluginName, "ask", new() { ["question"] = "What hydration for sourdough?", ["k"] = 1 }));
+
+        Assert.Single(passages!);
+        Assert.Contains("Generator:Dtype 'fp8'", failure.Message);
+    }
+
+    [Fact]
     public async Task Ask_through_the_kernel_functions_returns_an_answer_and_its_citations()
     {
         await using var host = new KernelTestHost(withGenerator: true);

@@ -14,7 +14,7 @@ internal sealed class KernelTestHost : IAsyncDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"rag-kernel-test-{Guid.NewGuid():N}");
 
-    public KernelTestHost(bool withGenerator = false)
+    public KernelTestHost(bool withGenerator = false, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         Directory.CreateDirectory(_directory);
         var settings = new Dictionary<string, string?> { ["Store:DataDirectory"] = _directory };
@@ -26,6 +26,7 @@ internal sealed class KernelTestHost : IAsyncDisposable
             settings["Generator:MaxTokens"] = "8";
             settings["Generator:ChunkLength"] = "64";
         }
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
         Configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddRagKernel(Configuration);

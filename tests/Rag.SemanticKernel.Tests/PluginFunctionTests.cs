@@ -46,6 +46,33 @@ public class PluginFunctionTests
         Assert.Equal("notes/skerryvore", Assert.Single(tagged).Source);
     }
 
+    public static TheoryData<object> TagForms => new()
+    {
+        "lighthouse",
+        new[] { "lighthouse", "harbour" },
+        new List<string> { "lighthouse" },
+        "[\"lighthouse\", \"harbour\"]",
+        System.Text.Json.JsonDocument.Parse("\"lighthouse\"").RootElement,
+        System.Text.Json.JsonDocument.Parse("[\"harbour\", \"lighthouse\"]").RootElement,
+    };
+
+    [Theory]
+    [MemberData(nameof(TagForms))]
+    public async Task Tags_are_accepted_as_a_plain_string_or_a_list(object tags)
+    {
+        await using var host = new KernelTestHost();
+        await host.IngestSamplesAsync();
+        await host.Kernel.InvokeAsync(RagPlugin.PluginName, "ingest_text",
+            new() { ["text"] = "The Skerryvore keeper logs the barometric pressure.", ["source"] = "notes/skerryvore", ["tags"] = tags });
+
+        var tagged = (await host.Kernel.InvokeAsync<IReadOnlyList<RagPassage>>(RagPlugin.PluginName, "search",
+            new() { ["query"] = "pressure", ["k"] = 8, ["tags"] = tags }))!;
+        var document = (await host.Kernel.InvokeAsync<RagDocument>(RagPlugin.PluginName, "get_document", new() { ["id"] = tagged.Single().DocumentId }))!;
+
+        Assert.Equal("notes/skerryvore", document.Source);
+        Assert.Contains("lighthouse", document.Tags);
+    }
+
     [Fact]
     public async Task Get_document_returns_the_document_of_a_search_hit_with_its_chunks()
     {

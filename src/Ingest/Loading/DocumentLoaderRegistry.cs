@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
+using Rag.Ingest.Pipeline;
 
 namespace Rag.Ingest.Loading;
 
@@ -88,11 +87,9 @@ public sealed class DocumentLoaderRegistry
             return LoadResult.Failed(source, "no text could be extracted");
 
         string title = extracted.Title ?? Path.GetFileNameWithoutExtension(source);
-        return LoadResult.Success(new LoadedDocument(source, title, text, HashText(text), file.Length));
+        return LoadResult.Success(new LoadedDocument(source, title, text, DocumentRules.ContentHash(text), file.Length));
     }
 
     /// <summary>One line ending everywhere, so the hash and the chunker's paragraph breaks ignore CRLF vs LF.</summary>
     private static string NormalizeLineEndings(string text) => text.ReplaceLineEndings("\n");
-
-    private static string HashText(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

@@ -103,11 +103,8 @@ public sealed class IngestPipeline(
     public async Task<UpsertOutcome> IngestTextAsync(string text, string source, string? title = null, IReadOnlyList<string>? tags = null,
         CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrWhiteSpace(source)) throw new ArgumentException("The document source is empty.", nameof(source));
-        if (source.Contains('\0')) throw new ArgumentException($"Document source '{source.Replace('\0', '?')}' contains NUL characters.", nameof(source));
-        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException($"Document '{source}' has no text.", nameof(text));
-        if (text.Contains('\0')) throw new ArgumentException($"Document '{source}' contains NUL characters.", nameof(text));
-        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+        if (!DocumentRules.IsValid(source, text, out var problem)) throw new ArgumentException(problem);
+        string hash = DocumentRules.ContentHash(text);
         DocumentInfo? stored = await store.FindBySourceAsync(source, cancellationToken);
         if (stored is not null && stored.ContentHash == hash) return await KeepOrRetagAsync(stored, tags ?? [], cancellationToken);
         return (await ChunkEmbedAndStoreAsync(source, hash, title, text, tags ?? [], cancellationToken)).Outcome;

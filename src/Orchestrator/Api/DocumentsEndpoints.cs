@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.OpenApi;
 using Rag.Ingest.Jobs;
+using Rag.Ingest.Pipeline;
 using Rag.Orchestrator.Answering;
 using Rag.Orchestrator.Uploads;
 using Rag.Retrieval.Abstractions;
@@ -124,11 +125,8 @@ public static class DocumentsEndpoints
         for (int i = 0; i < body.Documents.Count; i++)
         {
             var d = body.Documents[i];
-            if (string.IsNullOrWhiteSpace(d.Source)) throw new RagInputException($"documents[{i}].source is empty.");
-            if (string.IsNullOrWhiteSpace(d.Text)) throw new RagInputException($"documents[{i}].text is empty.");
-            // Checked here so the client gets a 400 instead of a job that fails later.
-            if (d.Source.Contains('\0')) throw new RagInputException($"documents[{i}].source contains a NUL character.");
-            if (d.Text.Contains('\0')) throw new RagInputException($"documents[{i}].text contains a NUL character.");
+            // The pipeline's rules, checked here so the client gets a 400 instead of a job that fails later.
+            if (!DocumentRules.IsValid(d.Source, d.Text, out var problem)) throw new RagInputException($"documents[{i}]: {problem}");
             if (texts.Any(t => t.Source == d.Source)) throw new RagInputException($"documents[{i}].source '{d.Source}' appears more than once.");
             texts.Add(new IngestTextItem(d.Source, d.Text, d.Title));
         }
@@ -149,7 +147,7 @@ public static class DocumentsEndpoints
 
     private static async Task<Ok<DocumentList>> ListAsync(IDocumentStore store, int? skip, int? take, CancellationToken cancellationToken)
     {
-        var page = RequestLimits.Page(skip, take);
+        var page = RequestRules.Page(skip, take);
         var documents = await store.ListDocumentsAsync(page.Skip, page.Take, cancellationToken);
         return TypedResults.Ok(new DocumentList(documents, page.Skip, page.Take));
     }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Rag.Generator.Checkpoints;
 using Rag.Generator.Model;
 using Rag.Orchestrator.Answering;
+using Rag.Orchestrator.Composition;
 
 namespace Rag.Orchestrator.Api;
 
@@ -31,8 +32,8 @@ public sealed class GeneratorWarmup(IServiceProvider services, ILogger<Generator
     {
         try
         {
-            // The chat client, not just the model: its vocabulary is checked against the model when it is built.
-            services.GetRequiredService<Microsoft.Extensions.AI.IChatClient>();
+            // The model and its vocabulary, checked against each other; loaded now, not at the first request.
+            services.LoadGenerator();
             _loaded = true;
             logger.LogInformation("Generator model loaded");
         }

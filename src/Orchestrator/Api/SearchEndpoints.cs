@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Rag.Orchestrator.Answering;
 
 namespace Rag.Orchestrator.Api;
@@ -19,12 +18,10 @@ public static class SearchEndpoints
         return routes;
     }
 
-    private static async Task<Ok<SearchResponse>> SearchAsync(HttpContext context, PassageRetriever retriever, IOptions<AskOptions> limits)
+    private static async Task<Ok<SearchResponse>> SearchAsync(HttpContext context, AskService ask)
     {
         var request = await ApiJson.ReadAsync<SearchRequest>(context);
-        var query = RequestLimits.Query(request.Query, limits.Value);
-        int k = RequestLimits.K(request.K, limits.Value);
-        var result = await retriever.RetrieveAsync(query, k, request.Mode, ApiFilter.ToSearchFilter(request.Filters), context.RequestAborted);
+        var result = await ask.SearchAsync(request.Query, request.K, request.Mode, ApiFilter.ToSearchFilter(request.Filters), context.RequestAborted);
         var hits = result.Hits.Select(h => new ApiSearchHit(h.ChunkId, h.DocumentId, h.Source, h.Title, h.Ordinal, h.Score, h.Text)).ToList();
         return TypedResults.Ok(new SearchResponse(result.Mode, hits));
     }

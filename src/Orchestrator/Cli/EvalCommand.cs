@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
-using Rag.Ingest.Chunking;
+using Rag.Ingest.Pipeline;
 using Rag.Orchestrator.Answering;
 using Rag.Orchestrator.Composition;
 using Rag.Orchestrator.Evaluation;
@@ -35,7 +35,7 @@ public static class EvalCommand
             try
             {
                 await using var store = SqliteDocumentStore.Open(directory);
-                var evaluator = new RetrievalEvaluator(store, services.GetRequiredService<TokenChunker>(), embedder);
+                var evaluator = new RetrievalEvaluator(store, ActivatorUtilities.CreateInstance<IngestPipeline>(services, (IDocumentStore)store), embedder);
                 await evaluator.IngestAsync(data, ct);
                 Console.WriteLine($"{data.Paragraphs.Count} paragraphs, {data.Questions.Count} questions");
                 Console.WriteLine($"{"mode",-7} {"R@1",6} {"R@5",6} {"R@20",6} {"R@100",6} {"MRR@10",7} {"q/s",8}");

@@ -21,9 +21,7 @@ public static class SearchCommand
             await using var services = RagServices.Build(parse.GetValue(RagCli.ConfigOption));
             var ask = services.GetRequiredService<AskService>();
             var retriever = services.GetRequiredService<PassageRetriever>();
-            var text = parse.GetValue(query)!;
-            ask.ValidateQuestion(text);
-            var result = await retriever.RetrieveAsync(text, ask.ResolveK(parse.GetValue(k)), CliOptions.ParseMode(parse.GetValue(mode)),
+            var result = await ask.SearchAsync(parse.GetValue(query), parse.GetValue(k), CliOptions.ParseMode(parse.GetValue(mode)),
                 CliOptions.Filter(parse.GetValue(tags), parse.GetValue(sourcePrefix)), ct);
             Console.WriteLine($"mode: {CliOptions.Describe(result.Mode, retriever.HasEmbedder)}; {result.Hits.Count} passages");
             foreach (var citation in AnswerPrompt.Cite(result.Hits))

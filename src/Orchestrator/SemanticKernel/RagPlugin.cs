@@ -11,7 +11,7 @@ namespace Rag.Orchestrator.Plugins;
 /// add text to it, read a stored document. Bad input throws <see cref="RagInputException"/> or
 /// <see cref="ArgumentException"/> naming the rule.
 /// </summary>
-public sealed class RagPlugin(PassageRetriever retriever, AskService ask, RagAskFunctions askFunctions, IngestPipeline ingest, IDocumentStore store)
+public sealed class RagPlugin(AskService ask, RagAskFunctions askFunctions, IngestPipeline ingest, IDocumentStore store)
 {
     public const string PluginName = "rag";
 
@@ -21,11 +21,10 @@ public sealed class RagPlugin(PassageRetriever retriever, AskService ask, RagAsk
     public async Task<IReadOnlyList<RagPassage>> SearchAsync(
         [Description("What to look for: keywords or a natural-language question; not empty, at most 4000 characters (Ask:MaxQuestionChars).")] string query,
         [Description("How many passages to return, 1 to 1024 (Ask:MaxK).")] int k = 8,
-        [Description("Only passages of documents carrying at least one of these tags; omit to search everything.")] string[]? tags = null,
+        [Description("Only passages of documents carrying at least one of these tags (one tag, or a list of tags); omit to search everything.")] RagTags? tags = null,
         CancellationToken cancellationToken = default)
     {
-        ask.ValidateQuestion(query);
-        var retrieved = await retriever.RetrieveAsync(query, ask.ResolveK(k), filter: TagFilter(tags), cancellationToken: cancellationToken);
+        var retrieved = await ask.SearchAsync(query, k, filter: TagFilter(tags), cancellationToken: cancellationToken);
         return retrieved.Hits.Select((hit, i) => RagPassage.From(i + 1, hit)).ToList();
     }
 
@@ -47,7 +46,7 @@ public sealed class RagPlugin(PassageRetriever retriever, AskService ask, RagAsk
     public async Task<RagIngestResult> IngestTextAsync(
         [Description("The document text; not empty, no NUL characters.")] string text,
         [Description("A unique, stable name for the document, e.g. a URL or 'notes/meeting-2024-05-01'; not empty.")] string source,
-        [Description("Labels to filter searches by later; optional, each not empty.")] string[]? tags = null,
+        [Description("Labels to filter searches by later (one tag, or a list of tags); optional, each not empty.")] RagTags? tags = null,
         CancellationToken cancellationToken = default)
     {
         var checkedTags = CheckTags(tags);
@@ -72,12 +71,7 @@ public sealed class RagPlugin(PassageRetriever retriever, AskService ask, RagAsk
             chunks.OrderBy(c => c.Ordinal).Select(c => new RagDocumentChunk(c.Ordinal, c.Text)).ToList());
     }
 
-    private static SearchFilter? TagFilter(string[]? tags) => CheckTags(tags) is { Count: > 0 } checkedTags ? new SearchFilter(Tags: checkedTags) : null;
+    private static SearchFilter? TagFilter(RagTags? tags) => CheckTags(tags) is { Count: > 0 } checkedTags ? new SearchFilter(Tags: checkedTags) : null;
 
-    private static IReadOnlyList<string> CheckTags(string[]? tags)
-    {
-        if (tags is null) return [];
-        if (tags.Any(string.IsNullOrWhiteSpace)) throw new RagInputException("Tags must not be empty; omit tags instead of passing an empty one.");
-        return tags;
-    }
+    private static IReadOnlyList<string> CheckTags(RagTags? tags) => RequestRules.Tags(tags?.Values);
 }

@@ -273,23 +273,8 @@ public sealed class QdrantDocumentStore : IDocumentStore
         UpdatedAt = now,
     };
 
-    /// <summary>Rejects bad input before anything is written; returns the embedding size (null when no chunk has one).</summary>
-    private static int? Validate(DocumentInput document)
-    {
-        ArgumentNullException.ThrowIfNull(document);
-        if (string.IsNullOrWhiteSpace(document.Source))
-            throw new ArgumentException("DocumentInput.Source is empty: every document needs a source", nameof(document));
-        if (string.IsNullOrEmpty(document.ContentHash))
-            throw new ArgumentException($"DocumentInput.ContentHash of '{document.Source}' is empty", nameof(document));
-        if (document.Chunks.FirstOrDefault(c => c.Ordinal < 0) is { } negative)
-            throw new ArgumentException($"Document '{document.Source}' has a chunk with negative ordinal {negative.Ordinal}", nameof(document));
-        if (document.Chunks.GroupBy(c => c.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
-            throw new ArgumentException($"Document '{document.Source}' has several chunks with ordinal {duplicate.Key}", nameof(document));
-        var sizes = document.Chunks.Where(c => !c.Embedding.IsEmpty).Select(c => c.Embedding.Length).Distinct().ToArray();
-        if (sizes.Length > 1)
-            throw new ArgumentException($"Document '{document.Source}' mixes embeddings of {string.Join(" and ", sizes)} dimensions", nameof(document));
-        return sizes.Length == 1 ? sizes[0] : null;
-    }
+    /// <summary>The stores' shared checks (<see cref="DocumentValidator"/>); returns the embedding size, null when no chunk has one.</summary>
+    private static int? Validate(DocumentInput document) => DocumentValidator.Validate(document).FirstOrDefault(v => v is not null)?.Length;
 
     private static DocumentInfo ToDocumentInfo(string id, PointPayload p) =>
         new(id, p.Source, p.ContentHash, p.Title, p.Tags, p.ChunkCount ?? 0, p.CreatedAt ?? p.UpdatedAt, p.UpdatedAt);

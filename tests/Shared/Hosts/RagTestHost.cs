@@ -19,7 +19,7 @@ internal sealed class RagTestHost : IAsyncDisposable
 
     public ServiceProvider Services { get; }
 
-    public static string Samples => Path.Combine(Directory.GetParent(TestData.Root)!.Parent!.FullName, "samples");
+    public static string Samples => Path.Combine(Directory.GetParent(TestData.Root)!.Parent!.FullName, "samples", "documents");
 
     public async Task<IngestSummary> IngestSamplesAsync() =>
         await Services.GetRequiredService<IngestPipeline>().IngestAsync([Samples]);

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.AI;
-using Rag.Ingest.Chunking;
+using Rag.Ingest.Pipeline;
 using Rag.Retrieval.Abstractions;
 using Rag.Retrieval.Embeddings;
 
@@ -12,23 +10,15 @@ namespace Rag.Orchestrator.Evaluation;
 /// Ingests a SQuAD-format dataset's paragraphs as documents into a store, asks every question and
 /// scores where the question's own paragraph ranks (documents counted once, in hit order).
 /// </summary>
-public sealed class RetrievalEvaluator(IDocumentStore store, TokenChunker chunker, IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
+public sealed class RetrievalEvaluator(IDocumentStore store, IngestPipeline ingest, IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
 {
     public const int Depth = 100;
 
+    /// <summary>Each paragraph ingested as a text document through the ingestion pipeline (chunk, embed, hash, upsert) over the evaluated store.</summary>
     public async Task IngestAsync(SquadDataset dataset, CancellationToken cancellationToken = default)
     {
         foreach (var paragraph in dataset.Paragraphs)
-        {
-            var chunks = chunker.Chunk(paragraph.Context);
-            var vectors = embedder is null
-                ? null
-                : await embedder.GenerateAsync(chunks.Select(c => c.Text), EmbeddingInputType.ForPassage(), cancellationToken);
-            var inputs = chunks.Select((c, i) => new ChunkInput(c.Ordinal, c.Text, c.TokenCount, c.StartOffset, c.EndOffset,
-                vectors?[i].Vector ?? ReadOnlyMemory<float>.Empty)).ToList();
-            var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(paragraph.Context)));
-            await store.UpsertAsync(new DocumentInput(SourceOf(paragraph.Id), hash, paragraph.Title, [], inputs), cancellationToken);
-        }
+            await ingest.IngestTextAsync(paragraph.Context, SourceOf(paragraph.Id), paragraph.Title, cancellationToken: cancellationToken);
     }
 
     public async Task<RetrievalMetrics> EvaluateAsync(SquadDataset dataset, SearchMode mode, CancellationToken cancellationToken = default)

@@ -41,23 +41,10 @@ public sealed class AskService(
 
     public bool HasGenerator => chat is not null;
 
-    public int ResolveK(int? k)
-    {
-        var limits = options.Value;
-        int value = k ?? limits.DefaultK;
-        if (value < 1 || value > limits.MaxK)
-            throw new RagInputException($"k must be between 1 and {limits.MaxK} (Ask:MaxK); got {value}.");
-        return value;
-    }
-
-    public void ValidateQuestion(string? question)
-    {
-        if (string.IsNullOrWhiteSpace(question))
-            throw new RagInputException("The question is empty.");
-        int max = options.Value.MaxQuestionChars;
-        if (question.Length > max)
-            throw new RagInputException($"The question has {question.Length} characters; the limit is {max} (Ask:MaxQuestionChars).");
-    }
+    /// <summary>Search: the query and k checked by the same rules as a question, then the ranked passages (no packing).</summary>
+    public Task<RetrievedPassages> SearchAsync(string? query, int? k, SearchMode? mode = null, SearchFilter? filter = null,
+        CancellationToken cancellationToken = default) =>
+        retriever.RetrieveAsync(RequestRules.Text(query, "query", options.Value), RequestRules.K(k, options.Value), mode, filter, cancellationToken);
 
     /// <summary>Retrieve and pack: everything an answer needs except the generation.</summary>
     public async Task<AskContext> PrepareAsync(AskRequest request, CancellationToken cancellationToken = default) =>
@@ -75,8 +62,8 @@ public sealed class AskService(
     /// <summary>Step 1: validates the question and k, then retrieves the ranked passages.</summary>
     public async Task<RetrievedPassages> RetrieveAsync(AskRequest request, CancellationToken cancellationToken = default)
     {
-        ValidateQuestion(request.Question);
-        int k = ResolveK(request.K);
+        RequestRules.Text(request.Question, "question", options.Value);
+        int k = RequestRules.K(request.K, options.Value);
         using var retrieve = Activity.StartActivity("retrieve");
         var retrieved = await retriever.RetrieveAsync(request.Question, k, filter: request.Filter, cancellationToken: cancellationToken);
         retrieve?.SetTag("rag.mode", retrieved.Mode.ToString());
@@ -92,7 +79,7 @@ public sealed class AskService(
     /// </summary>
     public AskContext Pack(string question, RetrievedPassages retrieved, IReadOnlyList<ChatMessage>? history = null)
     {
-        ValidateQuestion(question);
+        RequestRules.Text(question, "question", options.Value);
         using var pack = Activity.StartActivity("pack");
         var counter = chat?.GetService<IPromptTokenCounter>();
         var packed = counter is null

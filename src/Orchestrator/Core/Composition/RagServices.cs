@@ -72,7 +72,11 @@ public static class RagServices
                 var model = sp.GetRequiredService<ILanguageModel>();
                 return new GenerationScheduler(model, GeneratorLoader.LoadVocabulary(options, model.VocabSize), options);
             });
-            services.AddSingleton<IChatClient>(sp => new RwkvChatClient(sp.GetRequiredService<GenerationScheduler>(), sp.GetService<ILogger<RwkvChatClient>>()));
+            // The model loads at first use (or through LoadGenerator), not when the services are built.
+            services.AddSingleton<IChatClient>(sp => new LazyChatClient(
+                () => new RwkvChatClient(sp.GetRequiredService<GenerationScheduler>(), sp.GetService<ILogger<RwkvChatClient>>()),
+                new ChatClientMetadata("rwkv", providerUri: null,
+                    defaultModelId: Path.GetFileNameWithoutExtension(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value.ModelPath))));
         }
         services.AddSingleton(sp => new UploadFolder(UploadsDirectory(configuration), sp.GetRequiredService<IDocumentStore>()));
         services.AddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IDocumentStore>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
@@ -81,6 +85,15 @@ public static class RagServices
         services.AddSingleton(sp => new ConversationMemory(sp.GetRequiredService<IOptions<AskOptions>>().Value.ConversationMemoryBytes));
         services.AddSingleton<ConversationTurns>();
         return services;
+    }
+
+    /// <summary>
+    /// Loads the configured generator (model and vocabulary) now, for hosts that want it up front: the API's warm-up,
+    /// the CLI's ask. Elsewhere (a kernel, a search-only host) it loads at first use. Nothing happens without a generator.
+    /// </summary>
+    public static void LoadGenerator(this IServiceProvider services)
+    {
+        if (services.GetService<IChatClient>() is LazyChatClient generator) generator.Load();
     }
 
     /// <summary>Where the API saves uploaded files for the workers to ingest: &lt;Store:DataDirectory&gt;/uploads.</summary>

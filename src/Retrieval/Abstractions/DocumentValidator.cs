@@ -1,8 +1,8 @@
-using Rag.Retrieval.Abstractions;
+using Rag.Retrieval.Embedded;
 
-namespace Rag.Retrieval.Embedded;
+namespace Rag.Retrieval.Abstractions;
 
-/// <summary>Rejects a document before anything is written; every message names the source.</summary>
+/// <summary>Rejects a document before any store writes anything (every store calls it); every message names the source.</summary>
 internal static class DocumentValidator
 {
     /// <returns>The normalised embedding of each chunk, null where the chunk has none.</returns>
