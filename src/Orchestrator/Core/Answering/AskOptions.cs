@@ -27,14 +27,18 @@ public sealed class AskOptions
     public long ConversationMemoryBytes { get; set; } = 256L << 20;
 }
 
-/// <summary>The passage budget against the generator's prompt limit (run at start).</summary>
-public sealed class AskOptionsValidator(IOptions<GeneratorOptions> generator) : IValidateOptions<AskOptions>
+/// <summary>
+/// The passage budget against the generator's prompt limit (run at start). It reads the Generator settings as
+/// bound, not as validated: broken Generator settings are reported where the generator is used, and must not stop
+/// retrieval, which needs no generator.
+/// </summary>
+public sealed class AskOptionsValidator(GeneratorOptions generator) : IValidateOptions<AskOptions>
 {
     public ValidateOptionsResult Validate(string? name, AskOptions options)
     {
         var problems = new List<string>();
         if (options.PromptTokenBudget < 1) problems.Add($"{AskOptions.Section}:PromptTokenBudget {options.PromptTokenBudget} must be >= 1.");
-        int maxPrompt = generator.Value.MaxPromptTokens;
+        int maxPrompt = generator.MaxPromptTokens;
         if (options.PromptTokenBudget > maxPrompt)
             problems.Add($"{AskOptions.Section}:PromptTokenBudget {options.PromptTokenBudget} exceeds {GeneratorOptions.SectionName}:MaxPromptTokens {maxPrompt}: a packed prompt could never be generated from.");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

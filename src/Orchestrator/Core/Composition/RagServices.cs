@@ -46,7 +46,8 @@ public static class RagServices
     public static IServiceCollection AddRag(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AskOptions>().Bind(configuration.GetSection(AskOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AskOptions>, AskOptionsValidator>();
+        services.AddSingleton<IValidateOptions<AskOptions>>(
+            new AskOptionsValidator(configuration.GetSection(GeneratorOptions.SectionName).Get<GeneratorOptions>() ?? new GeneratorOptions()));
         var provider = configuration["Store:Provider"] ?? "embedded";
         _ = provider.ToLowerInvariant() switch
         {
@@ -63,20 +64,20 @@ public static class RagServices
         services.AddSingleton<IValidateOptions<GeneratorOptions>, GeneratorOptionsValidator>();
         if (!string.IsNullOrWhiteSpace(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))
         {
-            services.AddSingleton<ILanguageModel>(sp => GeneratorLoader.LoadModel(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value));
+            services.AddSingleton<ILanguageModel>(sp => GeneratorLoader.LoadModel(GeneratorSettings(sp)));
             // One scheduler for the loaded model, shared by the API, the CLI and the SK chat service; created after the
             // model, it is disposed before it (its step thread has stopped by then).
             services.AddSingleton(sp =>
             {
-                var options = sp.GetRequiredService<IOptions<GeneratorOptions>>().Value;
                 var model = sp.GetRequiredService<ILanguageModel>();
+                var options = GeneratorSettings(sp);
                 return new GenerationScheduler(model, GeneratorLoader.LoadVocabulary(options, model.VocabSize), options);
             });
             // The model loads at first use (or through LoadGenerator), not when the services are built.
             services.AddSingleton<IChatClient>(sp => new LazyChatClient(
                 () => new RwkvChatClient(sp.GetRequiredService<GenerationScheduler>(), sp.GetService<ILogger<RwkvChatClient>>()),
                 new ChatClientMetadata("rwkv", providerUri: null,
-                    defaultModelId: Path.GetFileNameWithoutExtension(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value.ModelPath))));
+                    defaultModelId: Path.GetFileNameWithoutExtension(configuration[$"{GeneratorOptions.SectionName}:ModelPath"]))));
         }
         services.AddSingleton(sp => new UploadFolder(UploadsDirectory(configuration), sp.GetRequiredService<IDocumentStore>()));
         services.AddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IDocumentStore>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));
@@ -91,6 +92,19 @@ public static class RagServices
     /// Loads the configured generator (model and vocabulary) now, for hosts that want it up front: the API's warm-up,
     /// the CLI's ask. Elsewhere (a kernel, a search-only host) it loads at first use. Nothing happens without a generator.
     /// </summary>
+    /// <summary>The Generator settings; broken ones are bad input (one line naming each), raised at first use of the model.</summary>
+    private static GeneratorOptions GeneratorSettings(IServiceProvider services)
+    {
+        try
+        {
+            return services.GetRequiredService<IOptions<GeneratorOptions>>().Value;
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new RagInputException(string.Join(" ", e.Failures));
+        }
+    }
+
     public static void LoadGenerator(this IServiceProvider services)
     {
         if (services.GetService<IChatClient>() is LazyChatClient generator) generator.Load();
