@@ -138,8 +138,9 @@ internal sealed class Rwkv7Decoder : IDisposable
             bool manySequences = B >= GemmMinBatch && B <= GemvArgs.GemmMaxBatch && suffix != "f32";
             Action<IntPtr> Gemv(params GemvJob[] jobs)
             {
-                var wide = manySequences ? jobs.Where(j => j.K % 32 == 0).ToArray() : [];
-                var narrow = jobs.Except(wide).ToArray();
+                bool OnTensorCores(GemvJob j) => manySequences && j.K % 32 == 0;
+                var wide = jobs.Where(OnTensorCores).ToArray();
+                var narrow = jobs.Where(j => !OnTensorCores(j)).ToArray();
                 var launches = new List<Action<IntPtr>>();
                 if (wide.Length > 0)
                 {
