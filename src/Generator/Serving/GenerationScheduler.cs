@@ -258,7 +258,7 @@ public sealed class GenerationScheduler : IDisposable
     /// <summary>Prefills newcomers, oldest first, in fixed slices, up to the per-step token budget.</summary>
     private void PrefillStep()
     {
-        int slice = _options.PrefillTokensPerStep, used = 0;
+        int slice = _options.ResolvePrefillTokensPerStep(_model.Device), used = 0;
         foreach (var sequence in _prefilling.ToList())
         {
             try
