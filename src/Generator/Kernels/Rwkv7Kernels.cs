@@ -13,7 +13,7 @@ internal sealed class Rwkv7Kernels
 {
     public const string SourceFile = "rwkv7.cu";
     public const int HeadSize = 64;
-    private const int PrefillBlocksPerHead = 4;  // rwkv7.cu: ROWS = 16 value rows per block, 4 threads a row
+    private const int PrefillBlocksPerHead = 2;  // rwkv7.cu: ROWS = 32 value rows per block, 4 threads a row
 
     private Rwkv7Kernels(CudaModule module, ScalarType dtype)
     {

@@ -10,7 +10,8 @@ namespace Rag.Orchestrator.Api;
 /// </summary>
 public static class DiagnosticsEndpoints
 {
-    /// <param name="HeapBytes">Managed heap in use: the live data after a collection, plus garbage since the last one otherwise.</param>
+    /// <param name="HeapBytes">Managed heap at the end of the last garbage collection, free space excluded: the live data when
+    /// that collection was full (as after /collect).</param>
     /// <param name="CommittedBytes">Memory the GC has committed for the managed heap.</param>
     /// <param name="WorkingSetBytes">Resident memory of the whole process, native allocations (the model's tensors) included.</param>
     public sealed record MemoryReport(long HeapBytes, long CommittedBytes, long WorkingSetBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections);
@@ -34,7 +35,10 @@ public static class DiagnosticsEndpoints
     private static Ok<MemoryReport> Report()
     {
         using var process = Process.GetCurrentProcess();
-        return TypedResults.Ok(new MemoryReport(GC.GetTotalMemory(forceFullCollection: false), GC.GetGCMemoryInfo().TotalCommittedBytes,
+        // Not GC.GetTotalMemory: under the regions GC it can underflow to a negative figure (dotnet/runtime#106712),
+        // which it did in our load runs. The last collection's own heap size less its free space is exact.
+        var info = GC.GetGCMemoryInfo();
+        return TypedResults.Ok(new MemoryReport(info.HeapSizeBytes - info.FragmentedBytes, info.TotalCommittedBytes,
             process.WorkingSet64, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)));
     }
 }
