@@ -42,8 +42,8 @@ public sealed record ConversationLoadRow(int Conversations, int Requests, int Er
 /// Drives a running `rag serve` with N concurrent conversations of M turns each: every turn is a streaming POST
 /// /v1/chat/completions (stream_options.include_usage) that resends the whole history, as OpenAI clients do, and
 /// asks the next question. Conversation i keeps to topic i mod topics: its first question, then follow-ups on the
-/// same subject, as a chat user asks them (so a follow-up finds mostly passages the conversation has read). Time to first token is measured to the first content chunk; tokens and cached prompt
-/// tokens come from the usage chunk. Non-2xx answers, exceptions and streams without [DONE] are errors (the
+/// same subject, as a chat user asks them (so a follow-up finds mostly passages the conversation has read). Time to
+/// first token is measured to the first content chunk; tokens and cached prompt tokens come from the usage chunk. Non-2xx answers, exceptions and streams without [DONE] are errors (the
 /// conversation then stops). The server's idle live heap is read before and after each level, as in the request mode.
 /// </summary>
 /// <param name="topics">Each topic's questions in the order asked (turns past the last start over).</param>
