@@ -84,14 +84,16 @@ class EmbedArgs(ctypes.Structure):
     _fields_ = [("emb", P), ("tokens", P), ("x", P), ("C", ctypes.c_int)]
 class ShiftMixArgs(ctypes.Structure):
     _fields_ = [("x", P), ("ln_w", P), ("ln_b", P), ("table", P), ("shift_slot", ctypes.c_int), ("mix", P), ("out", P),
-                ("B", ctypes.c_int), ("C", ctypes.c_int), ("M", ctypes.c_int)]
+                ("B", ctypes.c_int), ("C", ctypes.c_int), ("M", ctypes.c_int), ("out_half", ctypes.c_int)]
 class GemvJob(ctypes.Structure):
-    _fields_ = [("w", P), ("x", P), ("y", P), ("bias", P), ("n", ctypes.c_int), ("k", ctypes.c_int), ("act", ctypes.c_int), ("accumulate", ctypes.c_int)]
+    _fields_ = [("w", P), ("x", P), ("y", P), ("bias", P), ("n", ctypes.c_int), ("k", ctypes.c_int), ("act", ctypes.c_int), ("accumulate", ctypes.c_int), ("in_act", ctypes.c_int)]
 class GemvArgs(ctypes.Structure):
     _fields_ = [("job", GemvJob * 8), ("count", ctypes.c_int), ("B", ctypes.c_int)]
 class WkvDecodeArgs(ctypes.Structure):
     _fields_ = [(n, P) for n in ("r", "k", "v", "logw", "a", "g", "vres", "v_first", "k_k", "k_a", "r_k", "lnx_w", "lnx_b", "y", "table")] + \
-               [("wkv_slot", ctypes.c_int), ("H", ctypes.c_int)]
+               [("wkv_slot", ctypes.c_int), ("H", ctypes.c_int), ("y_type", ctypes.c_int)]
+class SquaredReluArgs(ctypes.Structure):
+    _fields_ = [("h", P), ("out", P), ("n", ctypes.c_long)]
 
 SUFFIX = {torch.bfloat16: "bf16", torch.float16: "f16", torch.float32: "f32"}
 ACT = {"none": 0, "tanh": 1, "sigmoid": 2, "relu2": 3, "logdecay": 4}
@@ -103,8 +105,8 @@ def rel(out, ref):
 
 def gemv_jobs(jobs, B):
     args = GemvArgs(); args.count = len(jobs); args.B = B
-    for i, (w, x, y, bias, act, acc) in enumerate(jobs):
-        args.job[i] = GemvJob(ptr(w), ptr(x), ptr(y), ptr(bias), w.shape[0], w.shape[1], ACT[act], int(acc))
+    for i, (w, x, y, bias, act, acc, *in_act) in enumerate(jobs):  # in_act: the input's activation, default none
+        args.job[i] = GemvJob(ptr(w), ptr(x), ptr(y), ptr(bias), w.shape[0], w.shape[1], ACT[act], int(acc), ACT[in_act[0] if in_act else "none"])
     warps = sum(w.shape[0] for w, *_ in jobs)  # one warp per output row
     return args, (warps + 7) // 8
 
@@ -124,6 +126,7 @@ def launch_projections(mod, jobs, B, suffix, stream=None):
     return launched
 
 def act_ref(z, act):
+    if act == "none": return z
     if act == "tanh": return z.tanh()
     if act == "sigmoid": return z.sigmoid()
     if act == "relu2": return z.relu() ** 2
@@ -177,36 +180,38 @@ def main():
     for dtype in (torch.bfloat16, torch.float16, torch.float32):
         for B in (1, 5, 64):
             jobs, refs = [], []
-            for (n, kdim, act, acc, bias) in [(256, 512, "none", False, False), (64, 128, "tanh", False, False),
+            for (n, kdim, act, acc, bias, *inner) in [(256, 512, "none", False, False), (64, 128, "tanh", False, False),
                                                (128, 64, "logdecay", False, True), (96, 256, "relu2", True, False),
-                                               (42, 8, "sigmoid", False, True)]:
+                                               (42, 8, "sigmoid", False, True), (72, 64, "logdecay", False, True, "tanh")]:
+                in_act = inner[0] if inner else "none"
                 w = (torch.randn(n, kdim, device="cuda") * 0.05).to(dtype)
                 x = torch.randn(B, kdim, device="cuda")
                 y = torch.randn(B, n, device="cuda") if acc else torch.full((B, n), float("nan"), device="cuda")
                 bb = torch.randn(n, device="cuda") if bias else None
-                z = x.double() @ w.double().T + (bb.double() if bias else 0)
+                z = act_ref(x.double(), in_act) @ w.double().T + (bb.double() if bias else 0)
                 refs.append((y, act_ref(z, act) + (y.double() if acc else 0)))
-                jobs.append((w, x, y, bb, act, acc))
+                jobs.append((w, x, y, bb, act, acc, in_act))
             args, blocks = gemv_jobs(jobs, B)
             mod.launch("gemv_" + SUFFIX[dtype], blocks, 256, [args]); torch.cuda.synchronize()
             worst = max(rel(y, ref) for y, ref in refs)
-            results.append((f"gemv {SUFFIX[dtype]} B{B} (5 jobs)", worst, 1e-5))
+            results.append((f"gemv {SUFFIX[dtype]} B{B} (6 jobs, one with an input activation)", worst, 1e-5))
 
     # ---- GEMM on the tensor cores: inputs rounded to the weight type, so the reference rounds them too ----
     for dtype in (torch.bfloat16, torch.float16):
         for B in (8, 13, 64):
             jobs, refs = [], []
-            for (n, kdim, act, acc, bias) in [(200, 512, "none", False, False), (64, 96, "logdecay", False, True),
+            for (n, kdim, act, acc, bias, *inner) in [(200, 512, "none", False, False), (64, 96, "logdecay", False, True, "tanh"),
                                                (96, 2048, "relu2", True, False), (37, 32, "sigmoid", False, True)]:
+                in_act = inner[0] if inner else "none"
                 w = (torch.randn(n, kdim, device="cuda") * 0.05).to(dtype)
                 x = torch.randn(B, kdim, device="cuda")
                 y = torch.randn(B, n, device="cuda") if acc else torch.full((B, n), float("nan"), device="cuda")
                 bb = torch.randn(n, device="cuda") if bias else None
-                z = x.to(dtype).double() @ w.double().T + (bb.double() if bias else 0)
+                z = act_ref(x.double(), in_act).to(dtype).double() @ w.double().T + (bb.double() if bias else 0)
                 refs.append((y, act_ref(z, act) + (y.double() if acc else 0)))
-                jobs.append((w, x, y, bb, act, acc))
+                jobs.append((w, x, y, bb, act, acc, in_act))
             launch_projections(mod, jobs, B, SUFFIX[dtype]); torch.cuda.synchronize()
-            results.append((f"gemm {SUFFIX[dtype]} B{B} (4 jobs)", max(rel(y, ref) for y, ref in refs), 1e-5))
+            results.append((f"gemm {SUFFIX[dtype]} B{B} (4 jobs, one with an input activation)", max(rel(y, ref) for y, ref in refs), 1e-5))
 
     # ---- shift_mix and embed ----
     for dtype in (torch.bfloat16, torch.float32):
@@ -215,12 +220,21 @@ def main():
         shift = torch.randn(B, C, device="cuda").to(dtype); prev = shift.clone()
         mix = torch.rand(M, C, device="cuda"); out = torch.full((M, B, C), float("nan"), device="cuda")
         table = torch.tensor([shift.data_ptr()], dtype=torch.int64, device="cuda")
-        mod.launch("shift_mix_" + SUFFIX[dtype], B, 256, [ShiftMixArgs(ptr(x), ptr(lw), ptr(lb), ptr(table), 0, ptr(mix), ptr(out), B, C, M)])
+        mod.launch("shift_mix_" + SUFFIX[dtype], B, 256, [ShiftMixArgs(ptr(x), ptr(lw), ptr(lb), ptr(table), 0, ptr(mix), ptr(out), B, C, M, 0)])
         torch.cuda.synchronize()
         xn = torch.nn.functional.layer_norm(x.double(), [C], lw.double(), lb.double(), 1e-5)
         ref = xn[None] + (prev.double() - xn)[None] * mix.double()[:, None, :]
         results.append((f"shift_mix {SUFFIX[dtype]}", rel(out, ref), 1e-5))
         results.append((f"shift_mix {SUFFIX[dtype]} state", rel(shift.double(), xn), 4e-3 if dtype != torch.float32 else 1e-6))
+        if dtype != torch.float32:  # the cuBLAS path's 16-bit output, from the state the first launch left
+            half = torch.full((M, B, C), float("nan"), device="cuda").to(dtype); prev = shift.clone()
+            mod.launch("shift_mix_" + SUFFIX[dtype], B, 256, [ShiftMixArgs(ptr(x), ptr(lw), ptr(lb), ptr(table), 0, ptr(mix), ptr(half), B, C, M, 1)])
+            torch.cuda.synchronize()
+            ref = xn[None] + (prev.double() - xn)[None] * mix.double()[:, None, :]
+            results.append((f"shift_mix {SUFFIX[dtype]} 16-bit output", rel(half, ref), 4e-3))
+            h = torch.randn(5, 1000, device="cuda"); sq = torch.full((5, 1000), float("nan"), device="cuda").to(dtype)
+            mod.launch("squared_relu_" + SUFFIX[dtype], 4, 256, [SquaredReluArgs(ptr(h), ptr(sq), h.numel())]); torch.cuda.synchronize()
+            results.append((f"squared_relu {SUFFIX[dtype]}", rel(sq, h.double().relu() ** 2), 4e-3))
         emb = torch.randn(100, C, device="cuda").to(dtype); tokens = torch.tensor([5, 99, 0], device="cuda")
         xe = torch.full((3, C), float("nan"), device="cuda")
         mod.launch("embed_" + SUFFIX[dtype], 3, 256, [EmbedArgs(ptr(emb), ptr(tokens), ptr(xe), C)])
@@ -239,8 +253,12 @@ def main():
         lnw, lnb = torch.rand(C, device="cuda") + 0.5, rnd(C) * 0.1
         S = rnd(B, H, 64, 64) * 0.1; S0 = S.clone(); y = torch.full((B, C), float("nan"), device="cuda")
         table = torch.tensor([0, S.data_ptr()], dtype=torch.int64, device="cuda")
-        args = WkvDecodeArgs(*[ptr(t) for t in (r, k, v, logw, a, g, vres, v_first, k_k, k_a, r_k, lnw, lnb, y, table)], 1, H)
+        args = WkvDecodeArgs(*[ptr(t) for t in (r, k, v, logw, a, g, vres, v_first, k_k, k_a, r_k, lnw, lnb, y, table)], 1, H, 0)
         mod.launch("wkv7_decode", B * H, 64, [args]); torch.cuda.synchronize()
+        # the same step again from the same state, y written in bf16 (the cuBLAS path's input)
+        S_after = S.clone(); S.copy_(S0); v_first.copy_(v_first0); y16 = torch.full((B, C), float("nan"), device="cuda").to(torch.bfloat16)
+        args16 = WkvDecodeArgs(*[ptr(t) for t in (r, k, v, logw, a, g, vres, v_first, k_k, k_a, r_k, lnw, lnb, y16, table)], 1, H, 1)
+        mod.launch("wkv7_decode", B * H, 64, [args16]); torch.cuda.synchronize()
         d = lambda t: t.double()
         kk = torch.nn.functional.normalize(d(k * k_k).view(B, H, 64), dim=-1)
         km = d(k) * (1 + (d(a) - 1) * d(k_a))
@@ -252,6 +270,8 @@ def main():
         yy = torch.nn.functional.group_norm(yy, H, d(lnw), d(lnb), 64e-5)
         yy = (yy.view(B, H, 64) + (d(r) * km * d(r_k).view(1, C)).view(B, H, 64).sum(-1, keepdim=True) * vv.view(B, H, 64)).view(B, C) * d(g)
         results.append((f"wkv7_decode layer{'0' if layer0 else '>0'} y", rel(y, yy), 1e-5))
+        results.append((f"wkv7_decode layer{'0' if layer0 else '>0'} y bf16", rel(y16, yy), 4e-3))
+        results.append((f"wkv7_decode layer{'0' if layer0 else '>0'} state twice the same", rel(S, S_after.double()), 1e-7))
         results.append((f"wkv7_decode layer{'0' if layer0 else '>0'} state", rel(S, Sd), 1e-5))
         if layer0: results.append(("wkv7_decode v_first", rel(v_first, v), 1e-7))
 
@@ -292,7 +312,8 @@ def timings(mod, opts):
                            k_k=vec(C), k_a=vec(C), r_k=vec(H, 64) * .1, lnx=(vec(C) + .5, vec(C) * .1), Fk=W(F, C), Fv=W(C, F)))
     emb, head, ln_out = W(V, C), W(V, C), (vec(C) + .5, vec(C) * .1)
     stream = ctypes.c_void_p(); check(cuda.cuStreamCreate(ctypes.byref(stream), 1), "cuStreamCreate")
-    print(f"\ndecode step, {opts.shape} shape (L{L} C{C} V{V}), bf16 weights, one CUDA graph per batch size")
+    print(f"\ndecode step on Rag's own projections (the product moves the wide ones to cuBLAS from 2 sequences: `rag bench generator`),"
+          f" {opts.shape} shape (L{L} C{C} V{V}), bf16 weights, one CUDA graph per batch size")
     print("| batch | ms/step | tokens/s | weight bytes / step time |")
     print("| --: | --: | --: | --: |")
     weight_bytes = sum(t.numel() * t.element_size() for d in layers for t in d.values() if isinstance(t, torch.Tensor) and t.dtype == bf) + head.numel() * 2
@@ -308,25 +329,25 @@ def timings(mod, opts):
         def step(s):
             mod.launch("embed_bf16", B, 256, [EmbedArgs(ptr(emb), ptr(tokens), ptr(x), C)], s)
             for l, d in enumerate(layers):
-                a1 = ShiftMixArgs(ptr(x), ptr(d["ln1"][0]), ptr(d["ln1"][1]), ptr(table), 3 * l, ptr(d["mix"]), ptr(mixed), B, C, 6)
+                a1 = ShiftMixArgs(ptr(x), ptr(d["ln1"][0]), ptr(d["ln1"][1]), ptr(table), 3 * l, ptr(d["mix"]), ptr(mixed), B, C, 6, 0)
                 mod.launch("shift_mix_bf16", B, 256, [a1], s)
                 xr, xw, xk_, xv, xa, xg = (mixed[i] for i in range(6))
                 jobs = [(d["Wr"], xr, r_, None, "none", 0), (d["Wk"], xk_, k_, None, "none", 0), (d["Wv"], xv, v_, None, "none", 0),
-                        (d["w1"], xw, hw, None, "tanh", 0), (d["a1"], xa, ha, None, "none", 0), (d["g1"], xg, hg, None, "sigmoid", 0)]
+                        (d["w1"], xw, hw, None, "none", 0), (d["a1"], xa, ha, None, "none", 0), (d["g1"], xg, hg, None, "none", 0)]
                 if l > 0: jobs.append((d["v1"], xv, hv, None, "none", 0))
                 g1 = launch_projections(mod, jobs, B, "bf16", s)
-                jobs = [(d["w2"], hw, logw, d["w0"], "logdecay", 0), (d["a2"], ha, aa, d["a0"], "sigmoid", 0), (d["g2"], hg, gg, None, "none", 0)]
+                jobs = [(d["w2"], hw, logw, d["w0"], "logdecay", 0, "tanh"), (d["a2"], ha, aa, d["a0"], "sigmoid", 0), (d["g2"], hg, gg, None, "none", 0, "sigmoid")]
                 if l > 0: jobs.append((d["v2"], hv, vres, d["v0"], "sigmoid", 0))
                 g2 = launch_projections(mod, jobs, B, "bf16", s)
-                wk = WkvDecodeArgs(*[ptr(t) for t in (r_, k_, v_, logw, aa, gg, vres if l > 0 else None, vfirst, d["k_k"], d["k_a"], d["r_k"], d["lnx"][0], d["lnx"][1], yy, table)], 3 * l + 1, H)
+                wk = WkvDecodeArgs(*[ptr(t) for t in (r_, k_, v_, logw, aa, gg, vres if l > 0 else None, vfirst, d["k_k"], d["k_a"], d["r_k"], d["lnx"][0], d["lnx"][1], yy, table)], 3 * l + 1, H, 0)
                 mod.launch("wkv7_decode", B * H, 64, [wk], s)
                 g3 = launch_projections(mod, [(d["Wo"], yy, x, None, "none", 1)], B, "bf16", s)
-                a2 = ShiftMixArgs(ptr(x), ptr(d["ln2"][0]), ptr(d["ln2"][1]), ptr(table), 3 * l + 2, ptr(d["ffn_mix"]), ptr(xk), B, C, 1)
+                a2 = ShiftMixArgs(ptr(x), ptr(d["ln2"][0]), ptr(d["ln2"][1]), ptr(table), 3 * l + 2, ptr(d["ffn_mix"]), ptr(xk), B, C, 1, 0)
                 mod.launch("shift_mix_bf16", B, 256, [a2], s)
                 g4 = launch_projections(mod, [(d["Fk"], xk[0], hh, None, "relu2", 0)], B, "bf16", s)
                 g5 = launch_projections(mod, [(d["Fv"], hh, x, None, "none", 1)], B, "bf16", s)
                 keep.extend([a1, g1, g2, wk, g3, a2, g4, g5])
-            a3 = ShiftMixArgs(ptr(x), ptr(ln_out[0]), ptr(ln_out[1]), ptr(table), -1, P(0), ptr(xo), B, C, 1)
+            a3 = ShiftMixArgs(ptr(x), ptr(ln_out[0]), ptr(ln_out[1]), ptr(table), -1, P(0), ptr(xo), B, C, 1, 0)
             mod.launch("shift_mix_bf16", B, 256, [a3], s)
             g6 = launch_projections(mod, [(head, xo, logits, None, "none", 0)], B, "bf16", s)
         torch.cuda.synchronize()

@@ -50,12 +50,14 @@ public class GenerationSchedulerTests
         return string.Concat(pieces);
     }
 
-    /// <summary>Request i: its own prompt length, token limit and, for some, sampling settings and stop sequences.</summary>
+    /// <summary>Request i: its own prompt length, token limit and, for some, sampling settings (greedy or not, top-k, top-p, penalties) and stop sequences.</summary>
     private static (string Prompt, SamplingOptions Sampling) Request(int i)
     {
         var prompt = $"User: Question {i}: what is " + string.Join(" and ", Enumerable.Range(0, 1 + i % 5).Select(j => $"thing {i * 7 + j}")) + "?\n\nAssistant:";
         var sampling = Greedy with { MaxTokens = 10 + i * 3 % 11 };
         if (i % 4 == 3) sampling = sampling with { Temperature = 0.9, TopP = 0.8, Seed = 100 + i };
+        if (i % 6 == 5) sampling = sampling with { Temperature = 1.2, TopK = 20, Seed = 200 + i };
+        if (i % 3 == 1) sampling = sampling with { PresencePenalty = 0.5, FrequencyPenalty = 0.5, PenaltyDecay = 0.996 };
         if (i % 5 == 2) sampling = sampling with { StopSequences = ["e", "\n\n"] };
         return (prompt, sampling);
     }

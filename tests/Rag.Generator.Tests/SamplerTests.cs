@@ -8,11 +8,18 @@ public class SamplerTests
 {
     private static readonly Dictionary<int, double> NoCounts = [];
 
+    /// <summary>Successive draws of one sequence, each a batch of one row.</summary>
     private static int[] Draw(SamplingOptions options, float[] logits, int draws, IReadOnlyDictionary<int, double>? counts = null)
     {
         var sampler = new Sampler(options);
-        using var x = torch.tensor(logits);
-        return Enumerable.Range(0, draws).Select(_ => sampler.Sample(x, counts ?? NoCounts)).ToArray();
+        using var x = torch.tensor(logits, [1, logits.Length]);
+        return Enumerable.Range(0, draws).Select(_ => Sample(x, new SamplingRow(sampler, counts ?? NoCounts))[0]).ToArray();
+    }
+
+    private static int[] Sample(Tensor logits, params SamplingRow[] rows)
+    {
+        using var draw = BatchDraw.Prepare(rows, (int)logits.shape[1], logits.device);
+        return draw.Sample(logits);
     }
 
     private static float[] RandomLogits(int size, int seed)
@@ -40,11 +47,14 @@ public class SamplerTests
     }
 
     [Fact]
-    public void Accepts_a_batch_row_of_shape_1_by_V()
+    public void Logits_of_another_shape_than_the_rows_are_refused()
     {
-        var sampler = new Sampler(new SamplingOptions { Temperature = 0 });
-        using var x = torch.tensor(new float[] { 0, 2, 1 }, [1, 3]);
-        Assert.Equal(1, sampler.Sample(x, NoCounts));
+        var row = new SamplingRow(new Sampler(new SamplingOptions { Temperature = 0 }), NoCounts);
+        using var draw = BatchDraw.Prepare([row, row], 3, torch.CPU);
+        using var oneRow = torch.tensor(new float[] { 0, 2, 1 }, [1, 3]);
+        using var vector = torch.tensor(new float[] { 0, 2, 1, 0, 2, 1 });
+        Assert.Contains("[2, 3], not [1, 3]", Assert.Throws<ArgumentException>(() => draw.Sample(oneRow)).Message);
+        Assert.Contains("[2, 3], not [6]", Assert.Throws<ArgumentException>(() => draw.Sample(vector)).Message);
     }
 
     [Fact]
@@ -113,14 +123,74 @@ public class SamplerTests
     // a tensor operation on the logits' own device.
     [Theory]
     [MemberData(nameof(EveryOption))]
-    public void The_choice_is_made_on_the_logits_device(SamplingOptions options)
+    public void The_choice_is_made_on_the_logits_device(SamplingOptions options) => AssertChosenOnTheMetaDevice(options);
+
+    [Fact]
+    public void The_choice_for_a_batch_of_every_option_is_made_on_the_logits_device() =>
+        AssertChosenOnTheMetaDevice([.. EveryOption.Select((object[] row) => (SamplingOptions)row[0])]);
+
+    private static void AssertChosenOnTheMetaDevice(params SamplingOptions[] options)
     {
-        var sampler = new Sampler(options);
         using var scope = torch.NewDisposeScope();
-        var logits = torch.randn(1000, device: new torch.Device("meta"));
-        var choice = sampler.Choose(logits, new Dictionary<int, double> { [3] = 2 });
+        var meta = new torch.Device("meta");
+        var logits = torch.randn(options.Length, 1000, device: meta);
+        var counts = new Dictionary<int, double> { [3] = 2 };
+        using var draw = BatchDraw.Prepare([.. options.Select(o => new SamplingRow(new Sampler(o), counts))], 1000, meta);
+        var choice = draw.Choose(logits);
         Assert.Equal(DeviceType.META, choice.device.type);
-        Assert.Equal(0, choice.dim());
+        Assert.Equal(ScalarType.Int64, choice.dtype);
+        Assert.Equal([options.Length], choice.shape);
+    }
+
+    /// <summary>Rows of every kind, mixed in one batch: each with its own settings, seed and generated tokens.</summary>
+    private static readonly (SamplingOptions Options, Dictionary<int, double> Counts)[] MixedRows =
+    [
+        (new SamplingOptions { Temperature = 0 }, []),
+        (new SamplingOptions { Temperature = 0, FrequencyPenalty = 2, PresencePenalty = 0.5 }, new() { [11] = 1, [500] = 2.5 }),
+        (new SamplingOptions { Seed = 1 }, []),
+        (new SamplingOptions { Temperature = 0.7, Seed = 2 }, new() { [3] = 1 }),
+        (new SamplingOptions { TopK = 5, Seed = 3 }, []),
+        (new SamplingOptions { Temperature = 1.5, TopK = 40, TopP = 0.6, Seed = 4 }, []),
+        (new SamplingOptions { TopP = 0.3, PresencePenalty = 0.5, FrequencyPenalty = 0.5, Seed = 5 }, new() { [1] = 1, [7] = 3, [42] = 0.5 }),
+        (new SamplingOptions { Temperature = 1e-12, Seed = 6 }, []),
+        (new SamplingOptions { TopK = 2000, TopP = 0.9, Seed = 5 }, []),  // top-k beyond the vocabulary: off
+    ];
+
+    [Fact]
+    public void Every_row_of_a_batch_picks_what_it_picks_alone()
+    {
+        const int vocab = 1000, steps = 30;
+        SamplingRow[] Rows() => [.. MixedRows.Select(r => new SamplingRow(new Sampler(r.Options), r.Counts))];
+        var batchedRows = Rows();
+        var aloneRows = Rows();  // the same settings and seeds, drawn one row at a time
+        var random = new Random(17);
+        var differs = new int[MixedRows.Length];  // steps in which a row did not pick its argmax
+        for (int step = 0; step < steps; step++)
+        {
+            var values = Enumerable.Range(0, MixedRows.Length).Select(_ => RandomLogits(vocab, random.Next())).ToArray();
+            using var logits = torch.tensor(values.SelectMany(v => v).ToArray(), [MixedRows.Length, vocab]);
+            var batched = Sample(logits, batchedRows);
+            var alone = aloneRows.Select((row, i) =>
+            {
+                using var own = logits.narrow(0, i, 1);
+                return Sample(own, row)[0];
+            }).ToArray();
+            Assert.Equal(alone, batched);
+            for (int row = 0; row < MixedRows.Length; row++)
+                if (batched[row] != PenalisedArgmax(values[row], MixedRows[row].Options, MixedRows[row].Counts)) differs[row]++;
+        }
+        for (int row = 0; row < MixedRows.Length; row++)
+        {
+            // Greedy and near-greedy rows always take the penalised argmax; the others really sample.
+            if (MixedRows[row].Options.Temperature < 1e-6) Assert.Equal(0, differs[row]);
+            else Assert.True(differs[row] > steps / 3, $"row {row} took its argmax in {steps - differs[row]} of {steps} steps");
+        }
+    }
+
+    private static int PenalisedArgmax(float[] logits, SamplingOptions options, IReadOnlyDictionary<int, double> counts)
+    {
+        var penalised = logits.Select((l, id) => counts.TryGetValue(id, out var n) ? l - (float)(options.PresencePenalty + options.FrequencyPenalty * n) : l).ToArray();
+        return Array.IndexOf(penalised, penalised.Max());
     }
 
     [Fact]

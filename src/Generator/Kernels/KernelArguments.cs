@@ -26,7 +26,7 @@ internal struct ShiftMixArgs
     public IntPtr X, LnWeight, LnBias, Table;
     public int ShiftSlot;
     public IntPtr Mix, Out;
-    public int B, C, M;
+    public int B, C, M, OutHalf;
 }
 
 internal enum Activation { None = 0, Tanh = 1, Sigmoid = 2, ReluSquared = 3, LogDecay = 4 }
@@ -38,6 +38,7 @@ internal struct GemvJob
     public int N, K;
     public Activation Act;
     public int Accumulate;
+    public Activation InAct;
 }
 
 [InlineArray(GemvArgs.MaxJobs)]
@@ -73,5 +74,12 @@ internal struct GemvArgs
 internal struct WkvDecodeArgs
 {
     public IntPtr R, K, V, LogW, A, G, VResidual, VFirst, KK, KA, RK, LnXWeight, LnXBias, Y, Table;
-    public int WkvSlot, H;
+    public int WkvSlot, H, YType;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct SquaredReluArgs
+{
+    public IntPtr H, Out;
+    public long N;
 }

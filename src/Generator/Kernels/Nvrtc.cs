@@ -45,7 +45,7 @@ internal sealed unsafe class Nvrtc
     /// </summary>
     public static Nvrtc Find(string? configuredPath)
     {
-        var folders = SearchFolders(configuredPath);
+        var folders = CudaLibraries.SearchFolders(configuredPath);
         foreach (var candidate in Candidates(configuredPath, folders))
             if (NativeLibrary.TryLoad(candidate, out var library)) return new Nvrtc(candidate, library);
         throw new KernelsUnavailableException(
@@ -53,37 +53,12 @@ internal sealed unsafe class Nvrtc
             "install TorchSharp-cuda-linux or PyTorch (with CUDA), or set Generator:NvrtcPath.");
     }
 
-    private static List<string> SearchFolders(string? configuredPath)
-    {
-        var folders = new List<string>();
-        if (!string.IsNullOrWhiteSpace(configuredPath)) folders.Add(File.Exists(configuredPath) ? System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(configuredPath))! : configuredPath);
-        foreach (var variable in new[] { "CUDA_HOME", "CUDA_PATH" })
-            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } home)
-                folders.AddRange([System.IO.Path.Combine(home, "lib64"), System.IO.Path.Combine(home, "lib")]);
-        var libraryPath = (Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries);
-        folders.AddRange(libraryPath);
-        folders.Add(AppContext.BaseDirectory);
-        folders.Add(System.IO.Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"));
-        // PyTorch keeps libtorch in site-packages/torch/lib and the CUDA libraries in site-packages/nvidia/*/lib.
-        foreach (var folder in libraryPath.Where(f => f.TrimEnd('/').EndsWith("torch/lib", StringComparison.Ordinal)))
-        {
-            var nvidia = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, "..", "..", "nvidia"));
-            if (Directory.Exists(nvidia)) folders.AddRange(Directory.GetDirectories(nvidia).Select(d => System.IO.Path.Combine(d, "lib")));
-        }
-        return folders.Distinct().ToList();
-    }
-
     private static IEnumerable<string> Candidates(string? configuredPath, IEnumerable<string> folders)
     {
         if (File.Exists(configuredPath)) yield return System.IO.Path.GetFullPath(configuredPath);
-        foreach (var folder in folders.Where(Directory.Exists))
-        {
-            // Newest first; the builtins library is NVRTC's own dependency, not NVRTC.
-            foreach (var file in Directory.GetFiles(folder, "libnvrtc*.so*")
-                         .Where(f => !System.IO.Path.GetFileName(f).Contains("builtins") && !System.IO.Path.GetFileName(f).Contains(".alt."))
-                         .OrderByDescending(f => f, StringComparer.Ordinal))
-                yield return file;
-        }
+        // The builtins library is NVRTC's own dependency, not NVRTC.
+        foreach (var file in CudaLibraries.InFolders(folders, "libnvrtc*.so*").Where(f => !System.IO.Path.GetFileName(f).Contains("builtins") && !System.IO.Path.GetFileName(f).Contains(".alt.")))
+            yield return file;
         foreach (var name in new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so" }) yield return name;
     }
 

@@ -187,9 +187,10 @@ extern "C" __global__ void __launch_bounds__(ROWS * 4) wkv7_prefill(WkvPrefillAr
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Decode: one token for each of B sequences, the whole model in 8 launches per layer (captured as one CUDA graph
-// by the host). The recurrent state is reached through a device table of pointers (per layer: time-mix shift,
-// WKV matrix, channel-mix shift), so one captured graph serves any state object of the same batch size.
+// Decode: one token for each of B sequences, the whole model in a handful of launches per layer, captured as one
+// CUDA graph by the host (from 2 sequences the wide projections are cuBLAS GEMMs in the same graph). The recurrent
+// state is reached through a device table of pointers (per layer: time-mix shift, WKV matrix, channel-mix shift),
+// so one captured graph serves any state object of the same batch size.
 // ---------------------------------------------------------------------------------------------------------------
 
 // x[b, :] = emb[token[b], :]
@@ -214,8 +215,8 @@ struct ShiftMixArgs
     const float* ln_w; const float* ln_b;  // [C]
     const u64* table; int shift_slot;      // state table entry of the [B, C] shift (model dtype), or -1
     const float* mix;                      // [M, C]
-    float* out;                            // [M, B, C]
-    int B, C, M;
+    void* out;                             // [M, B, C]: fp32, or the model dtype when out_half (cuBLAS reads it)
+    int B, C, M, out_half;
 };
 
 template <typename W>
@@ -231,20 +232,21 @@ __device__ void shift_mix(const ShiftMixArgs& p)
     for (int c = threadIdx.x; c < p.C; c += blockDim.x) { float d = x[c] - mean; squares += d * d; }
     const float rstd = rsqrtf(block_sum(squares, scratch) / p.C + 1e-5f);
     W* shift = p.shift_slot >= 0 ? (W*)p.table[p.shift_slot] + (long)b * p.C : nullptr;
+    auto store = [&](long i, float v) { if (p.out_half) ((W*)p.out)[i] = from_float<W>(v); else ((float*)p.out)[i] = v; };
     for (int c = threadIdx.x; c < p.C; c += blockDim.x)
     {
         const float xn = (x[c] - mean) * rstd * p.ln_w[c] + p.ln_b[c];
-        if (!shift) { p.out[(long)b * p.C + c] = xn; continue; }
+        if (!shift) { store((long)b * p.C + c, xn); continue; }
         const float xx = to_float(shift[c]) - xn;
         shift[c] = from_float<W>(xn);
-        for (int m = 0; m < p.M; m++) p.out[((long)m * p.B + b) * p.C + c] = fmaf(xx, p.mix[(long)m * p.C + c], xn);
+        for (int m = 0; m < p.M; m++) store(((long)m * p.B + b) * p.C + c, fmaf(xx, p.mix[(long)m * p.C + c], xn));
     }
 }
 extern "C" __global__ void shift_mix_bf16(ShiftMixArgs p) { shift_mix<bf16>(p); }
 extern "C" __global__ void shift_mix_f16(ShiftMixArgs p) { shift_mix<f16>(p); }
 extern "C" __global__ void shift_mix_f32(ShiftMixArgs p) { shift_mix<float>(p); }
 
-// y[b, n] (=|+=) act(bias[n] + Σ_k W[n, k] x[b, k]) for up to 8 independent matrices in one launch; one warp per
+// y[b, n] (=|+=) act(bias[n] + Σ_k W[n, k] in_act(x[b, k])) for up to 8 independent matrices in one launch; one warp per
 // output row, which reads its weight row once per 8 sequences (decode is bound by reading the weights at small B).
 #define ACT_NONE 0
 #define ACT_TANH 1
@@ -261,6 +263,7 @@ struct GemvJob
     float* y;           // [B, n]
     const float* bias;  // [n] or null
     int n, k, act, accumulate;
+    int in_act;         // applied to x as it is read: a LoRA's inner activation, after a down-projection without one
 };
 struct GemvArgs { GemvJob job[MAX_JOBS]; int count, B; };
 
@@ -300,6 +303,9 @@ __device__ void gemv(const GemvArgs& p)
                 if (b0 + g >= p.B) break;
                 float xv[8];
                 load8(job.x + (long)(b0 + g) * job.k + c, xv);
+                if (job.in_act != ACT_NONE)  // uniform: kept out of the product so plain rows stay a straight FMA chain
+#pragma unroll
+                    for (int e = 0; e < 8; e++) xv[e] = activate(xv[e], job.in_act);
 #pragma unroll
                 for (int e = 0; e < 8; e++) acc[g] = fmaf(wv[e], xv[e], acc[g]);
             }
@@ -370,7 +376,12 @@ __device__ void gemm(const GemvArgs& p)
         for (int e = threadIdx.x; e < tiles * 8 * (GEMM_KC / 4); e += blockDim.x)
         {
             const int b = e / (GEMM_KC / 4), c = (e % (GEMM_KC / 4)) * 4;
-            float4 x = b < p.B && c < kc ? *(const float4*)(job.x + (long)b * job.k + k0 + c) : make_float4(0, 0, 0, 0);
+            float4 x = make_float4(0, 0, 0, 0);
+            if (b < p.B && c < kc)
+            {
+                x = *(const float4*)(job.x + (long)b * job.k + k0 + c);
+                x = make_float4(activate(x.x, job.in_act), activate(x.y, job.in_act), activate(x.z, job.in_act), activate(x.w, job.in_act));
+            }
             uint2 packed = make_uint2(from_float<W>(x.x).bits | ((unsigned)from_float<W>(x.y).bits << 16),
                                       from_float<W>(x.z).bits | ((unsigned)from_float<W>(x.w).bits << 16));
             *(uint2*)&xs[b][c] = packed;
@@ -431,9 +442,9 @@ struct WkvDecodeArgs
     const float* k_k; const float* k_a;    // [C]
     const float* r_k;                      // [H, 64]
     const float* lnx_w; const float* lnx_b;  // [C]
-    float* y;                              // [B, C]
+    void* y;                               // [B, C]: fp32 (y_type 0), bf16 (1) or fp16 (2)
     const u64* table; int wkv_slot;        // state table entry of S [B, H, 64, 64]
-    int H;
+    int H, y_type;
 };
 
 extern "C" __global__ void __launch_bounds__(64) wkv7_decode(WkvDecodeArgs p)
@@ -469,5 +480,23 @@ extern "C" __global__ void __launch_bounds__(64) wkv7_decode(WkvDecodeArgs p)
     const float d = y - mean;
     const float yn = d * rsqrtf(block_sum(d * d, scratch) / 64.f + 64e-5f) * p.lnx_w[h * 64 + i] + p.lnx_b[h * 64 + i];
     const float bonus = block_sum(r[i] * k[i] * p.r_k[h * 64 + i], scratch);
-    p.y[idx] = (yn + bonus * v) * p.g[idx];
+    const float out = (yn + bonus * v) * p.g[idx];
+    if (p.y_type == 1) ((bf16*)p.y)[idx] = from_float<bf16>(out);
+    else if (p.y_type == 2) ((f16*)p.y)[idx] = from_float<f16>(out);
+    else ((float*)p.y)[idx] = out;
 }
+
+// The channel mix's hidden activation between two cuBLAS projections: out = relu(h)² in the model dtype.
+struct SquaredReluArgs { const float* h; void* out; long n; };
+
+template <typename W>
+__device__ void squared_relu(const SquaredReluArgs& p)
+{
+    for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < p.n; i += (long)gridDim.x * blockDim.x)
+    {
+        const float r = fmaxf(p.h[i], 0.f);
+        ((W*)p.out)[i] = from_float<W>(r * r);
+    }
+}
+extern "C" __global__ void squared_relu_bf16(SquaredReluArgs p) { squared_relu<bf16>(p); }
+extern "C" __global__ void squared_relu_f16(SquaredReluArgs p) { squared_relu<f16>(p); }

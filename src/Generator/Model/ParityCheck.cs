@@ -51,13 +51,27 @@ public static class ParityCheck
         using (var state = model.CreateState((int)batch))
             yield return Compare(name, batch, T, model.ForwardAll(tokens, state).cpu(), logits);
         if (T < 2) yield break;
-        using (var state = model.CreateState((int)batch))
+        yield return Decode(model, name + " decode", tokens, logits);
+        // A batch case also decodes as a batch of 16 or more rows (its rows repeated): the width at which the CUDA
+        // decode step moves its projections to cuBLAS and the tensor cores.
+        if (batch > 1 && batch < BatchedRows)
         {
-            long prefix = T / 2;
-            var steps = new List<Tensor> { model.Forward(tokens.narrow(1, 0, prefix), state) };
-            for (long t = prefix; t < T; t++) steps.Add(model.Forward(tokens.narrow(1, t, 1).contiguous(), state));
-            yield return Compare(name + " decode", batch, T, stack(steps, 1).cpu(), logits.narrow(1, prefix - 1, T - prefix + 1));
+            long repeats = (BatchedRows + batch - 1) / batch;
+            yield return Decode(model, $"{name} decode ×{repeats}", tokens.repeat(repeats, 1), logits.repeat(repeats, 1, 1));
         }
+    }
+
+    private const long BatchedRows = 16;
+
+    /// <summary>The first half prefilled, then one token per step; compared from the last prefilled position on.</summary>
+    private static ParityResult Decode(Rwkv7Model model, string name, Tensor tokens, Tensor logits)
+    {
+        using var scope = NewDisposeScope();
+        long batch = tokens.shape[0], T = tokens.shape[1], prefix = T / 2;
+        using var state = model.CreateState((int)batch);
+        var steps = new List<Tensor> { model.Forward(tokens.narrow(1, 0, prefix), state) };
+        for (long t = prefix; t < T; t++) steps.Add(model.Forward(tokens.narrow(1, t, 1).contiguous(), state));
+        return Compare(name, batch, T, stack(steps, 1).cpu(), logits.narrow(1, prefix - 1, T - prefix + 1));
     }
 
     private static ParityResult Compare(string name, long batch, long tokens, Tensor actual, Tensor expected)

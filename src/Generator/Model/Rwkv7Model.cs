@@ -34,7 +34,11 @@ public sealed class Rwkv7Model : ILanguageModel
         _blocks = Enumerable.Range(0, config.LayerCount).Select(i => new Block(weights, config, i, wkv)).ToArray();
         _lnOut = new LayerNorm(weights, "ln_out");
         _head = weights["head.weight"];
-        if (kernels is not null) _decoder = new Rwkv7Decoder(kernels, config, _embedding, _blocks, _lnOut, _head);
+        if (kernels is not null)
+        {
+            _decoder = new Rwkv7Decoder(kernels, config, _embedding, _blocks, _lnOut, _head);
+            KernelStatus += $"; batched decode projections: {_decoder.Projections}";
+        }
     }
 
     /// <summary>

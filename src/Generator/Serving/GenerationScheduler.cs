@@ -221,7 +221,7 @@ public sealed class GenerationScheduler : IDisposable
         PrefillStep();
     }
 
-    /// <summary>One forward of every decoding row's last token, then each row samples its next one.</summary>
+    /// <summary>One forward of every decoding row's last token, then one batched draw of each row's next one, by its own settings.</summary>
     private void DecodeStep()
     {
         int batch = _decoding.Count;
@@ -230,14 +230,17 @@ public sealed class GenerationScheduler : IDisposable
         {
             using var scope = torch.NewDisposeScope();
             var input = torch.tensor(_decoding.Select(s => (long)s.Generated[^1]).ToArray(), [batch, 1], device: _model.Device);
+            // Uploaded before the forward, so that the step waits for the device once: when the tokens are read back.
+            using var draw = BatchDraw.Prepare([.. _decoding.Select(s => new SamplingRow(s.Sampler, s.TokenCounts))], _vocabSize, _model.Device);
             using var rows = _batch!.Slice(0, batch);
             var logits = _model.Forward(input, rows).narrow(1, 0, _vocabSize);
             SchedulerMetrics.BatchSize.Record(batch);
+            var tokens = draw.Sample(logits);
             for (int row = 0; row < batch; row++)
             {
                 var sequence = _decoding[row];
                 sequence.Forwarded++;
-                if (Accept(sequence, sequence.Sampler.Sample(logits[row], sequence.TokenCounts))) finished.Add(row);
+                if (Accept(sequence, tokens[row])) finished.Add(row);
             }
         }
         catch (Exception e)
@@ -255,7 +258,7 @@ public sealed class GenerationScheduler : IDisposable
     /// <summary>Prefills newcomers, oldest first, in fixed slices, up to the per-step token budget.</summary>
     private void PrefillStep()
     {
-        int slice = _options.PrefillTokensPerStep, used = 0;
+        int slice = _options.ResolvePrefillTokensPerStep(_model.Device), used = 0;
         foreach (var sequence in _prefilling.ToList())
         {
             try
@@ -306,7 +309,9 @@ public sealed class GenerationScheduler : IDisposable
     private void Join(ScheduledSequence sequence)
     {
         bool done;
-        using (var logits = sequence.Logits!.narrow(1, 0, _vocabSize)) done = Accept(sequence, sequence.Sampler.Sample(logits, sequence.TokenCounts));
+        using (var logits = sequence.Logits!.narrow(1, 0, _vocabSize))
+        using (var draw = BatchDraw.Prepare([new SamplingRow(sequence.Sampler, sequence.TokenCounts)], _vocabSize, logits.device))
+            done = Accept(sequence, draw.Sample(logits)[0]);
         sequence.Logits.Dispose();
         sequence.Logits = null;
         if (done)
