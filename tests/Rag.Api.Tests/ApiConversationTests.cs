@@ -12,9 +12,10 @@ public class ApiConversationTests(GeneratorApiFixture fixture) : IClassFixture<G
     private const string Sourdough = "What hydration should a beginner use for sourdough dough?";
     private const string Sqlite = "How does SQLite keep readers and writers apart with the write-ahead log?";
 
-    private async Task<JsonElement> AskAsync(List<object> messages)
+    private async Task<JsonElement> AskAsync(List<object> messages, int? followUpPassages = null)
     {
-        var response = await fixture.Host.PostJsonAsync("/v1/chat/completions", new { messages, temperature = 0, max_tokens = GeneratorApiFixture.MaxTokens });
+        var response = await fixture.Host.PostJsonAsync("/v1/chat/completions",
+            new { messages, temperature = 0, max_tokens = GeneratorApiFixture.MaxTokens, follow_up_passages = followUpPassages });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         messages.Add(new { role = "assistant", content = body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() });
@@ -59,6 +60,21 @@ public class ApiConversationTests(GeneratorApiFixture fixture) : IClassFixture<G
         Assert.True(Cached(again) >= PromptTokens(first), $"{Cached(again)} cached tokens; the first prompt had {PromptTokens(first)}");
         Assert.True(Cached(other) >= PromptTokens(again), $"{Cached(other)} cached tokens; the second prompt had {PromptTokens(again)}");
         Assert.True(PromptTokens(other) > Cached(other));
+    }
+
+    [Fact]
+    public async Task A_request_caps_the_new_passages_of_its_follow_up()
+    {
+        var messages = new List<object> { new { role = "user", content = Sourdough } };
+        var read = Citations(await AskAsync(messages));
+
+        // Another topic: its k = 2 passages are all new, but this request takes one.
+        messages.Add(new { role = "user", content = Sqlite });
+        var other = await AskAsync(messages, followUpPassages: 1);
+
+        var added = Citations(other).Where(c => c.Number > read.Count).ToList();
+        Assert.Equal([read.Count + 1], added.Select(c => c.Number));
+        Assert.DoesNotContain(added[0].ChunkId, read.Select(c => c.ChunkId));
     }
 }
 

@@ -40,6 +40,39 @@ public class ApiDiagnosticsTests(GeneratorApiFixture fixture) : IClassFixture<Ge
         Assert.NotNull(ApiLoadBenchmark.HeapGrowth([row]));
     }
 
+    [Fact]
+    public async Task Conversation_run_asks_one_topic_per_conversation_and_compares_its_follow_ups_with_turn_1()
+    {
+        string[][] topics = [["What hydration should a beginner use for sourdough dough?", "How often should the starter be fed?"]];
+        var bench = new ConversationLoadBenchmark(Host.Client, topics, turns: 3, maxTokens: 4);
+
+        var row = await bench.RunAsync(conversations: 1, CancellationToken.None);
+
+        Assert.Equal((3, 0), (row.Requests, row.Errors));
+        Assert.Equal([1, 2, 3], row.Turns.Select(t => t.Turn));
+        // Each follow-up resumes the state of the turn before: part of its prompt is not prefilled again.
+        Assert.All(row.Turns.Skip(1), t => Assert.True(t.MeanPrefilled < t.MeanPromptTokens, $"turn {t.Turn}: {t.MeanPrefilled} of {t.MeanPromptTokens} prefilled"));
+        var comparison = FollowUpComparison.Of(row.Turns)!;
+        Assert.Equal(3, comparison.LastTurn);
+        Assert.Equal(row.Turns[0].MeanPrefilled, comparison.FirstPrefilled);
+    }
+
+    [Fact]
+    public void Follow_ups_are_compared_with_turn_1_per_request_weighted_by_their_requests()
+    {
+        // Turn 3 completed fewer requests than turn 2 (a conversation stopped): the mean is per request, not per turn.
+        TurnStats[] turns = [new(1, 4, 15_000, 15_000, 900, 1_000), new(2, 4, 16_000, 1_200, 150, 200), new(3, 2, 17_500, 600, 120, 130)];
+
+        var comparison = FollowUpComparison.Of(turns)!;
+
+        Assert.Equal(3, comparison.LastTurn);
+        Assert.Equal(1_000, comparison.FollowUpPrefilled, 6);  // (4 × 1,200 + 2 × 600) / 6
+        Assert.Equal(15.0, comparison.Ratio, 6);
+        Assert.Equal((900, 120, 150), (comparison.FirstTtftP50Ms, comparison.FollowUpTtftP50MinMs, comparison.FollowUpTtftP50MaxMs));
+        Assert.Null(FollowUpComparison.Of(turns[..1]));
+        Assert.Null(FollowUpComparison.Of(turns[1..]));
+    }
+
     [Theory]
     [InlineData(new long[] { 10, 14, 15 }, true)]   // 2 MiB of warm-up in the first level is not growth; +0.5 MiB after it is noise
     [InlineData(new long[] { 10, 11, 14 }, false)]  // +1.5 MiB after the first level: a leak

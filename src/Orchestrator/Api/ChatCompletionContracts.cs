@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Rag.Orchestrator.Api;
 
 // The OpenAI chat completions wire format (the subset a local RAG model can honour), plus "citations" in answers
-// and "k" / "filters" (as in /v1/ask) in requests.
+// and "k" / "filters" (as in /v1/ask) and "follow_up_passages" (Ask:FollowUpPassages for this request) in requests.
 
 public sealed record ChatCompletionRequest(
     IReadOnlyList<ChatCompletionMessage>? Messages,
@@ -17,7 +17,8 @@ public sealed record ChatCompletionRequest(
     StreamOptions? StreamOptions = null,
     long? Seed = null,
     int? K = null,
-    ApiFilter? Filters = null);
+    ApiFilter? Filters = null,
+    int? FollowUpPassages = null);
 
 public sealed record StreamOptions(bool IncludeUsage = false);
 

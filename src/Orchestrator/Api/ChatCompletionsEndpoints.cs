@@ -13,7 +13,8 @@ namespace Rag.Orchestrator.Api;
 /// passages. A follow-up in a conversation this server answered continues it (<see cref="ConversationTurns"/>:
 /// only new passages, numbered on); other histories are kept in front of the packed prompt. Citations ride in an
 /// extra "citations" field (a follow-up's under the conversation's numbers); usage reports cached prompt tokens; extra
-/// request fields "k" and "filters" (as in /v1/ask) narrow retrieval. Errors take OpenAI's shape (<see cref="OpenAiErrors"/>).
+/// request fields "k" and "filters" (as in /v1/ask) narrow retrieval, and "follow_up_passages" caps a follow-up's new
+/// passages. Errors take OpenAI's shape (<see cref="OpenAiErrors"/>).
 /// </summary>
 public static class ChatCompletionsEndpoints
 {
@@ -49,7 +50,8 @@ public static class ChatCompletionsEndpoints
         var generation = ToChatOptions(request, generatorOptions.Value.MaxTokens);
         var ask = context.RequestServices.GetRequiredService<AskService>();
         var conversation = context.RequestServices.GetRequiredService<ConversationTurns>();
-        var turn = await conversation.PrepareAsync(history, new AskRequest(question, request.K, ApiFilter.ToSearchFilter(request.Filters)), context.RequestAborted);
+        var turn = await conversation.PrepareAsync(history,
+            new AskRequest(question, request.K, ApiFilter.ToSearchFilter(request.Filters), FollowUpPassages: request.FollowUpPassages), context.RequestAborted);
         var askContext = turn.Context;
         var citations = ApiCitation.From(askContext.Citations);
         var id = $"chatcmpl-{Guid.NewGuid():N}";

@@ -18,8 +18,9 @@ public static class BenchApiCommand
         var apiKey = new Option<string?>("--api-key") { Description = "Sent as a bearer token when the API requires keys." };
         var turns = new Option<int>("--turns")
         {
-            Description = "Conversation mode: each of --concurrency conversations asks this many questions in turn (resending its history); " +
-                          "prints aggregate tokens/s, time to first token and the prefill the state cache saved. 0 = request mode.",
+            Description = "Conversation mode: each of --concurrency conversations asks this many questions on one topic (a first question, then " +
+                          "follow-ups; resending its history); prints aggregate tokens/s, time to first token, the prefill the state cache saved " +
+                          "and how many times fewer tokens the follow-ups prefill than turn 1. 0 = request mode.",
         };
         var command = new Command("api", "Drive /v1/ask and streaming /v1/chat/completions of a running rag serve and print p50/p95/p99 latency, throughput and errors.")
         {

@@ -14,8 +14,8 @@ public sealed record PackedPassages(IReadOnlyList<PackedDocument> Documents, int
 
 /// <summary>
 /// Fills a prompt's token budget with ranked passages: walks the hits best first and keeps each one that still
-/// fits (a passage too long for what is left is skipped, so a shorter lower-ranked one may still fit), then groups
-/// the kept passages per document so neighbouring text of one source reads together.
+/// fits (a passage too long for what is left is skipped, so a shorter lower-ranked one may still fit), up to a given
+/// number of passages, then groups the kept passages per document so neighbouring text of one source reads together.
 /// </summary>
 public static class PassagePacker
 {
@@ -27,17 +27,20 @@ public static class PassagePacker
     }
 
     /// <param name="cost">Prompt tokens a passage costs as it will appear in the prompt (e.g. counted by the generator's tokenizer, header included).</param>
-    public static PackedPassages Pack(IReadOnlyList<SearchHit> rankedHits, int tokenBudget, Func<SearchHit, int> cost)
+    /// <param name="maxPassages">The most passages kept: the best-ranked that fit.</param>
+    public static PackedPassages Pack(IReadOnlyList<SearchHit> rankedHits, int tokenBudget, Func<SearchHit, int> cost, int maxPassages = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(rankedHits);
         ArgumentNullException.ThrowIfNull(cost);
         ArgumentOutOfRangeException.ThrowIfNegative(tokenBudget);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxPassages);
 
         var kept = new List<SearchHit>();
         var keptIds = new HashSet<string>(StringComparer.Ordinal);
         var used = 0;
         foreach (var hit in rankedHits)
         {
+            if (kept.Count == maxPassages) break;
             long tokens = cost(hit);
             if (used + tokens > tokenBudget || !keptIds.Add(hit.ChunkId)) continue;
             kept.Add(hit);

@@ -52,6 +52,8 @@ public class OpenAiErrorTests(OpenAiApiFixture fixture) : IClassFixture<OpenAiAp
     [
         new("max-tokens", HttpMethod.Post, Chat, Question + ""","max_tokens":13}""", "application/json", OpenAiApiFixture.Key,
             400, "invalid_request_error", null, "max_tokens", "max_tokens must be between 1 and 12 (Generator:MaxTokens); got 13"),
+        new("follow-up-passages", HttpMethod.Post, Chat, Question + ""","follow_up_passages":-1}""", "application/json", OpenAiApiFixture.Key,
+            400, "invalid_request_error", null, "follow_up_passages", "follow_up_passages must be between 0 and 1024 (Ask:MaxK); got -1."),
         new("wrong-json-type", HttpMethod.Post, Chat, Question + ""","stop":5}""", "application/json", OpenAiApiFixture.Key,
             400, "invalid_request_error", null, "stop", "$.stop"),
         new("last-message-not-user", HttpMethod.Post, Chat, """{"messages":[{"role":"assistant","content":"Hi"}]}""", "application/json", OpenAiApiFixture.Key,

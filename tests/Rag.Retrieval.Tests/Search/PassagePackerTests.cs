@@ -33,6 +33,19 @@ public sealed class PassagePackerTests
     }
 
     [Fact]
+    public void A_passage_limit_keeps_the_best_ranked_that_fit_and_zero_keeps_none()
+    {
+        SearchHit[] ranked = [Hit("a", 0, 50), Hit("b", 0, 200), Hit("c", 0, 30), Hit("d", 0, 10), Hit("e", 0, 10)];
+
+        // b#0 does not fit, so the two kept are a#0 and c#0; d#0 and e#0 would still fit but are past the limit.
+        var packed = PassagePacker.Pack(ranked, tokenBudget: 100, hit => hit.TokenCount, maxPassages: 2);
+
+        Assert.Equal(["a#0", "c#0"], packed.Passages.Select(h => h.ChunkId));
+        Assert.Equal(80, packed.TokenCount);
+        Assert.Empty(PassagePacker.Pack(ranked, tokenBudget: 100, hit => hit.TokenCount, maxPassages: 0).Passages);
+    }
+
+    [Fact]
     public void Groups_per_document_ordered_by_best_passage_with_passages_in_reading_order()
     {
         SearchHit[] ranked = [Hit("b", 7, 10), Hit("a", 2, 10), Hit("b", 1, 10), Hit("a", 0, 10), Hit("b", 4, 10)];

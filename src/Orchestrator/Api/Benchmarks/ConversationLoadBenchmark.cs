@@ -9,6 +9,28 @@ namespace Rag.Orchestrator.Benchmarks;
 /// <param name="MeanPrefilled">Prompt tokens actually run through the model (prompt minus cached), per request.</param>
 public sealed record TurnStats(int Turn, int Requests, double MeanPromptTokens, double MeanPrefilled, double TtftP50Ms, double TtftP95Ms);
 
+/// <summary>
+/// Turn 1 against its follow-ups (turns 2 to <see cref="LastTurn"/>) in one level: mean tokens prefilled per request
+/// (follow-ups weighted by their requests) and time to first token p50 (turn 1's, and the follow-up turns' range).
+/// </summary>
+public sealed record FollowUpComparison(int LastTurn, double FirstPrefilled, double FollowUpPrefilled, double FirstTtftP50Ms,
+    double FollowUpTtftP50MinMs, double FollowUpTtftP50MaxMs)
+{
+    /// <summary>How many times fewer tokens a follow-up prefills than a first turn.</summary>
+    public double Ratio => FirstPrefilled / FollowUpPrefilled;
+
+    /// <summary>From a level's per-turn figures; null without a completed turn 1 and at least one completed follow-up.</summary>
+    public static FollowUpComparison? Of(IReadOnlyList<TurnStats> turns)
+    {
+        var first = turns.FirstOrDefault(t => t.Turn == 1);
+        var followUps = turns.Where(t => t.Turn > 1).ToList();
+        int requests = followUps.Sum(t => t.Requests);
+        if (first is null || requests == 0) return null;
+        return new FollowUpComparison(followUps.Max(t => t.Turn), first.MeanPrefilled, followUps.Sum(t => t.MeanPrefilled * t.Requests) / requests,
+            first.TtftP50Ms, followUps.Min(t => t.TtftP50Ms), followUps.Max(t => t.TtftP50Ms));
+    }
+}
+
 /// <summary>One level of the conversation run: <see cref="Conversations"/> conversations at once, each of several turns.</summary>
 /// <param name="TokensPerSecond">Completion tokens of all conversations over the level's wall time.</param>
 /// <param name="CachedTokens">Prompt tokens resumed from the state cache (prefill saved), out of <see cref="PromptTokens"/>.</param>
@@ -19,11 +41,13 @@ public sealed record ConversationLoadRow(int Conversations, int Requests, int Er
 /// <summary>
 /// Drives a running `rag serve` with N concurrent conversations of M turns each: every turn is a streaming POST
 /// /v1/chat/completions (stream_options.include_usage) that resends the whole history, as OpenAI clients do, and
-/// asks the next question. Time to first token is measured to the first content chunk; tokens and cached prompt
-/// tokens come from the usage chunk. Non-2xx answers, exceptions and streams without [DONE] are errors (the
+/// asks the next question. Conversation i keeps to topic i mod topics: its first question, then follow-ups on the
+/// same subject, as a chat user asks them (so a follow-up finds mostly passages the conversation has read). Time to
+/// first token is measured to the first content chunk; tokens and cached prompt tokens come from the usage chunk. Non-2xx answers, exceptions and streams without [DONE] are errors (the
 /// conversation then stops). The server's idle live heap is read before and after each level, as in the request mode.
 /// </summary>
-public sealed class ConversationLoadBenchmark(HttpClient http, IReadOnlyList<string> questions, int turns, int maxTokens)
+/// <param name="topics">Each topic's questions in the order asked (turns past the last start over).</param>
+public sealed class ConversationLoadBenchmark(HttpClient http, IReadOnlyList<IReadOnlyList<string>> topics, int turns, int maxTokens)
 {
     private sealed record TurnResult(int Turn, bool Ok, double TtftMs, long PromptTokens, long CompletionTokens, long CachedTokens);
 
@@ -51,10 +75,10 @@ public sealed class ConversationLoadBenchmark(HttpClient http, IReadOnlyList<str
     {
         var messages = new List<object>();
         var results = new List<TurnResult>();
+        var questions = topics[conversation % topics.Count];
         for (int turn = 1; turn <= turns && !cancellationToken.IsCancellationRequested; turn++)
         {
-            // Conversations start on different questions, so they read different passages.
-            messages.Add(new { role = "user", content = questions[(conversation + turn - 1) % questions.Count] });
+            messages.Add(new { role = "user", content = questions[(turn - 1) % questions.Count] });
             var (result, answer) = await TurnAsync(turn, messages, cancellationToken);
             results.Add(result);
             if (!result.Ok) break;

@@ -25,6 +25,14 @@ public sealed class AskOptions
 
     /// <summary>Memory for what recent conversations read (their passages), so a follow-up retrieves only new ones.</summary>
     public long ConversationMemoryBytes { get; set; } = 256L << 20;
+
+    /// <summary>
+    /// The most new passages a remembered follow-up appends: the best-ranked retrieved ones the conversation has not
+    /// read, packed within the budget (0 to MaxK; a request may set its own). The follow-up resumes a state that has
+    /// already read the first turn's k passages, so the few best unseen ones carry what the new question adds, at
+    /// about 1k tokens instead of k × 256.
+    /// </summary>
+    public int FollowUpPassages { get; set; } = 4;
 }
 
 /// <summary>
@@ -38,6 +46,8 @@ public sealed class AskOptionsValidator(GeneratorOptions generator) : IValidateO
     {
         var problems = new List<string>();
         if (options.PromptTokenBudget < 1) problems.Add($"{AskOptions.Section}:PromptTokenBudget {options.PromptTokenBudget} must be >= 1.");
+        if (options.FollowUpPassages < 0 || options.FollowUpPassages > options.MaxK)
+            problems.Add($"{AskOptions.Section}:FollowUpPassages {options.FollowUpPassages} must be between 0 and {AskOptions.Section}:MaxK {options.MaxK}.");
         int maxPrompt = generator.MaxPromptTokens;
         if (options.PromptTokenBudget > maxPrompt)
             problems.Add($"{AskOptions.Section}:PromptTokenBudget {options.PromptTokenBudget} exceeds {GeneratorOptions.SectionName}:MaxPromptTokens {maxPrompt}: a packed prompt could never be generated from.");

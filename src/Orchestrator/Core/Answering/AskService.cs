@@ -10,8 +10,9 @@ using Rag.Retrieval.Search;
 namespace Rag.Orchestrator.Answering;
 
 /// <param name="History">Earlier turns of a conversation, kept in the prompt before the question (chat completions).</param>
+/// <param name="FollowUpPassages">New passages a remembered follow-up may append; null for Ask:FollowUpPassages.</param>
 public sealed record AskRequest(string Question, int? K = null, SearchFilter? Filter = null, ChatOptions? Generation = null,
-    IReadOnlyList<ChatMessage>? History = null);
+    IReadOnlyList<ChatMessage>? History = null, int? FollowUpPassages = null);
 
 /// <summary>What an answer is built from: the passages in the prompt and the retrieval mode used.</summary>
 public sealed record AskContext(SearchMode Mode, IReadOnlyList<SearchHit> Passages, IReadOnlyList<Citation> Citations, IList<ChatMessage> Prompt);

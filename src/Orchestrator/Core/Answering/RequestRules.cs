@@ -28,6 +28,15 @@ public static class RequestRules
         return value;
     }
 
+    /// <summary>New passages a follow-up may append: Ask:FollowUpPassages when not given, else 0 to Ask:MaxK.</summary>
+    public static int FollowUpPassages(int? count, AskOptions limits)
+    {
+        int value = count ?? limits.FollowUpPassages;
+        if (value < 0 || value > limits.MaxK)
+            throw new RagInputException($"follow_up_passages must be between 0 and {limits.MaxK} (Ask:MaxK); got {value}.") { Field = "follow_up_passages" };
+        return value;
+    }
+
     /// <summary>Tags to filter or label by: each not empty.</summary>
     public static IReadOnlyList<string> Tags(IReadOnlyList<string>? tags)
     {

@@ -24,7 +24,10 @@ public sealed record ConversationTurn(IReadOnlyList<ChatMessage> Visible, AskCon
 /// Assistant:
 /// </code>
 /// so the generator resumes from the state it kept at the end of the previous answer and reads only the new
-/// passages and the question. Passage numbers continue across turns; a turn's citations are the passages it retrieved, under those numbers.
+/// passages and the question. The new passages are the best-ranked unseen ones, at most Ask:FollowUpPassages (or the
+/// request's own count): the state has already read the first turn's k passages, and the few best unseen ones carry
+/// what the new question adds, at about 1k tokens instead of another k × 256. Passage numbers continue across turns;
+/// a turn's citations are the passages it retrieved and the conversation read, under those numbers.
 /// A history the server does not know (another server, or forgotten) is answered as before: the history, then
 /// the packed prompt.
 /// </summary>
@@ -33,12 +36,14 @@ public sealed class ConversationTurns(AskService ask, ConversationMemory memory,
     public async Task<ConversationTurn> PrepareAsync(IReadOnlyList<ChatMessage> history, AskRequest request, CancellationToken cancellationToken)
     {
         var question = request.Question;
+        int followUpPassages = RequestRules.FollowUpPassages(request.FollowUpPassages, options.Value);
         IReadOnlyList<ChatMessage> visible = [.. history, new ChatMessage(ChatRole.User, question)];
         if (history.Count > 0 && history[^1].Role == ChatRole.Assistant && memory.Find(history) is { } record)
         {
             var retrieved = await ask.RetrieveAsync(request, cancellationToken);
             var seen = record.Read.Select(p => p.ChunkId).ToHashSet();
-            var fresh = PassagePacker.Pack(retrieved.Hits.Where(h => !seen.Contains(h.ChunkId)).ToList(), options.Value.PromptTokenBudget).Passages.ToList();
+            var unseen = retrieved.Hits.Where(h => !seen.Contains(h.ChunkId)).ToList();
+            var fresh = PassagePacker.Pack(unseen, options.Value.PromptTokenBudget, hit => hit.TokenCount, followUpPassages).Passages.ToList();
             IReadOnlyList<SearchHit> read = [.. record.Read, .. fresh];
             IList<ChatMessage> prompt = [.. record.Prompt, history[^1], AnswerPrompt.UserTurn(question, fresh, record.Read.Count + 1)];
             // Every passage read so far is in the prompt, so the context carries them all (a follow-up may add none);
