@@ -135,6 +135,10 @@ public class ApiChatTests(GeneratorApiFixture fixture) : IClassFixture<Generator
         Assert.Equal(JsonValueKind.String, body.GetProperty("answer").ValueKind);
         Assert.Equal(JsonValueKind.Null, body.GetProperty("notice").ValueKind);
         Assert.NotEmpty(body.GetProperty("citations").EnumerateArray());
+        // The prompt holds the passages and the question; the answer at least its end-of-text token.
+        var usage = body.GetProperty("usage");
+        Assert.True(usage.GetProperty("prompt_tokens").GetInt64() > 20, usage.ToString());
+        Assert.True(usage.GetProperty("completion_tokens").GetInt64() >= 1, usage.ToString());
     }
 
     [Fact]

@@ -35,6 +35,9 @@ public class ApiDiagnosticsTests(GeneratorApiFixture fixture) : IClassFixture<Ge
         Assert.Equal(0, row.Errors);
         Assert.True(row.Requests >= 2, $"only {row.Requests} requests in 2 s");
         Assert.True(row.P50Ms > 0 && row.P50Ms <= row.P95Ms && row.P95Ms <= row.P99Ms);
+        // Every answer writes at least one token (end of text counts), and its usage says so.
+        Assert.True(row.CompletionTokens >= row.Requests, $"{row.CompletionTokens} tokens for {row.Requests} answers");
+        Assert.Equal(row.CompletionTokens / (row.Requests / row.RequestsPerSecond), row.TokensPerSecond, 6);
         Assert.True(row.Before!.HeapBytes > 0);
         Assert.True(row.After!.HeapBytes > 0);
         Assert.NotNull(ApiLoadBenchmark.HeapGrowth([row]));
@@ -82,7 +85,7 @@ public class ApiDiagnosticsTests(GeneratorApiFixture fixture) : IClassFixture<Ge
     {
         // Idle live heap readings in half-MiB: before the first level, then after each level (also before the next).
         ServerMemory Reading(int i) => new(halfMibs[i] << 19, 0);
-        var rows = Enumerable.Range(0, halfMibs.Length - 1).Select(i => new ApiLoadRow(1, 1, 0, 1, 1, 1, 1, Reading(i), Reading(i + 1))).ToList();
+        var rows = Enumerable.Range(0, halfMibs.Length - 1).Select(i => new ApiLoadRow(1, 1, 0, 1, 1, 1, 1, 1, 1, Reading(i), Reading(i + 1))).ToList();
 
         Assert.Equal(flat, ApiLoadBenchmark.HeapGrowth(rows)!.Value.Flat);
     }

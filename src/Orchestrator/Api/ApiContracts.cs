@@ -36,7 +36,15 @@ public sealed record ApiSearchHit(string ChunkId, string DocumentId, string Sour
 public sealed record AskApiRequest(string? Question, int? K = null, ApiFilter? Filters = null, bool Stream = false);
 
 /// <param name="Answer">Null when no generator is configured; <paramref name="Notice"/> then says why.</param>
-public sealed record AskApiResponse(string? Answer, IReadOnlyList<ApiCitation> Citations, SearchMode Mode, string? Notice);
+/// <param name="Usage">Tokens the answer read and wrote; null when nothing was generated.</param>
+public sealed record AskApiResponse(string? Answer, IReadOnlyList<ApiCitation> Citations, SearchMode Mode, string? Notice, AskUsage? Usage = null);
+
+/// <summary>Token counts of one answer, as the generator's tokenizer counts them.</summary>
+public sealed record AskUsage(long PromptTokens, long CompletionTokens)
+{
+    public static AskUsage? From(Microsoft.Extensions.AI.UsageDetails? usage) =>
+        usage is null ? null : new AskUsage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0);
+}
 
 /// <summary>A piece of a streamed answer ("token" event).</summary>
 public sealed record AskStreamToken(string Text);

@@ -35,7 +35,8 @@ public static class AskEndpoints
         {
             var result = await ask.AskAsync(request, context.RequestAborted);
             metrics.GeneratedTokens(result.Usage?.OutputTokenCount, "ask");
-            return TypedResults.Ok(new AskApiResponse(result.Answer, ApiCitation.From(result.Context.Citations), result.Context.Mode, result.Notice));
+            return TypedResults.Ok(new AskApiResponse(result.Answer, ApiCitation.From(result.Context.Citations), result.Context.Mode, result.Notice,
+                AskUsage.From(result.Usage)));
         }
 
         var prepared = await ask.PrepareAsync(request, context.RequestAborted);

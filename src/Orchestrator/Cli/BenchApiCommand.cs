@@ -40,7 +40,7 @@ public static class BenchApiCommand
                 return await BenchApiConversations.RunAsync(http, levels, turnCount, parse.GetValue(maxTokens), ct);
             }
             var bench = new ApiLoadBenchmark(http, parse.GetValue(question)!, parse.GetValue(maxTokens));
-            Console.WriteLine($"{"clients",7} {"requests",9} {"errors",7} {"req/s",8} {"p50 ms",9} {"p95 ms",9} {"p99 ms",9} {"live heap MiB",15} {"RSS MiB",8}");
+            Console.WriteLine($"{"clients",7} {"requests",9} {"errors",7} {"req/s",8} {"tokens",8} {"tokens/s",9} {"p50 ms",9} {"p95 ms",9} {"p99 ms",9} {"live heap MiB",15} {"RSS MiB",8}");
             var rows = new List<ApiLoadRow>();
             foreach (int level in levels)
             {
@@ -48,7 +48,7 @@ public static class BenchApiCommand
                 rows.Add(r);
                 var heap = r.Before is { } b && r.After is { } a ? $"{Mib(b.HeapBytes)} → {Mib(a.HeapBytes)}" : "n/a";
                 var rss = r.After is { } after ? Mib(after.WorkingSetBytes) : "n/a";
-                Console.WriteLine($"{r.Concurrency,7} {r.Requests,9} {r.Errors,7} {r.RequestsPerSecond,8:F1} {r.P50Ms,9:F1} {r.P95Ms,9:F1} {r.P99Ms,9:F1} {heap,15} {rss,8}");
+                Console.WriteLine($"{r.Concurrency,7} {r.Requests,9} {r.Errors,7} {r.RequestsPerSecond,8:F1} {r.CompletionTokens,8} {r.TokensPerSecond,9:F1} {r.P50Ms,9:F1} {r.P95Ms,9:F1} {r.P99Ms,9:F1} {heap,15} {rss,8}");
             }
             return Conclude(rows, rows.Sum(r => r.Errors));
         }, ct));

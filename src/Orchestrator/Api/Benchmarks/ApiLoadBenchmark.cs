@@ -18,13 +18,15 @@ public interface ILoadLevel
 /// <summary>One concurrency level of the API load run.</summary>
 /// <param name="Before">Server memory with no request in flight, just before the level; null when the server would not say.</param>
 /// <param name="After">Server memory with no request in flight, once every client of the level has finished.</param>
-public sealed record ApiLoadRow(int Concurrency, int Requests, int Errors, double RequestsPerSecond,
+/// <param name="CompletionTokens">Tokens the answers wrote, from their usage figures.</param>
+public sealed record ApiLoadRow(int Concurrency, int Requests, int Errors, double RequestsPerSecond, long CompletionTokens, double TokensPerSecond,
     double P50Ms, double P95Ms, double P99Ms, ServerMemory? Before, ServerMemory? After) : ILoadLevel;
 
 /// <summary>
 /// Drives a running `rag serve` over loopback: each of N concurrent clients alternates POST /v1/ask and a
-/// streaming POST /v1/chat/completions (read to `data: [DONE]`) for the given duration. Any non-2xx answer,
-/// exception or stream without [DONE] counts as an error. Before and after each level, with no request in flight,
+/// streaming POST /v1/chat/completions (read to `data: [DONE]`, usage included) for the given duration; the tokens
+/// written come from both answers' usage. Any non-2xx answer, exception, stream without [DONE] or answer without usage
+/// counts as an error. Before and after each level, with no request in flight,
 /// the server's live managed heap is read through POST /v1/diagnostics/memory/collect (a full GC, then the figures).
 /// </summary>
 public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTokens)
@@ -33,6 +35,7 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
     {
         var latencies = new List<double>();
         int errors = 0;
+        long tokens = 0;
         var before = await ServerMemoryAsync(http, cancellationToken);
         var clock = Stopwatch.StartNew();
         var clients = Enumerable.Range(0, concurrency).Select(async client =>
@@ -40,18 +43,19 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
             for (long i = client; clock.Elapsed < duration && !cancellationToken.IsCancellationRequested; i++)
             {
                 var watch = Stopwatch.StartNew();
-                bool ok = await RequestAsync(streamChat: i % 2 == 1, cancellationToken);
+                long? written = await RequestAsync(streamChat: i % 2 == 1, cancellationToken);
                 lock (latencies)
                 {
                     latencies.Add(watch.Elapsed.TotalMilliseconds);
-                    if (!ok) errors++;
+                    if (written is { } n) tokens += n;
+                    else errors++;
                 }
             }
         });
         await Task.WhenAll(clients);
         double seconds = clock.Elapsed.TotalSeconds;
         latencies.Sort();
-        return new ApiLoadRow(concurrency, latencies.Count, errors, latencies.Count / seconds,
+        return new ApiLoadRow(concurrency, latencies.Count, errors, latencies.Count / seconds, tokens, tokens / seconds,
             Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), before, await ServerMemoryAsync(http, cancellationToken));
     }
 
@@ -68,23 +72,33 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
         return (growth, growth <= Math.Max(1L << 20, baseline.HeapBytes / 20));
     }
 
-    private async Task<bool> RequestAsync(bool streamChat, CancellationToken cancellationToken)
+    /// <summary>The tokens the answer wrote; null when the request failed.</summary>
+    private async Task<long?> RequestAsync(bool streamChat, CancellationToken cancellationToken)
     {
         try
         {
             using var request = streamChat
-                ? Json("/v1/chat/completions", $$"""{"messages":[{"role":"user","content":{{Quote(question)}}}],"stream":true,"max_tokens":{{maxTokens}},"temperature":0}""")
+                ? Json("/v1/chat/completions", $$"""{"messages":[{"role":"user","content":{{Quote(question)}}}],"stream":true,"stream_options":{"include_usage":true},"max_tokens":{{maxTokens}},"temperature":0}""")
                 : Json("/v1/ask", $$"""{"question":{{Quote(question)}},"k":8}""");
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            if (!response.IsSuccessStatusCode) return false;
+            if (!response.IsSuccessStatusCode) return null;
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return !streamChat || body.Contains("data: [DONE]", StringComparison.Ordinal);
+            if (!streamChat) return CompletionTokens(body);
+            if (!body.Contains("data: [DONE]", StringComparison.Ordinal)) return null;
+            // The usage chunk comes last before [DONE].
+            var usage = body.Split('\n').Where(line => line.StartsWith("data: {", StringComparison.Ordinal) && line.Contains("\"usage\":{", StringComparison.Ordinal)).LastOrDefault();
+            return usage is null ? null : CompletionTokens(usage["data: ".Length..]);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return false;
+            return null;
         }
     }
+
+    private static long? CompletionTokens(string json) =>
+        System.Text.Json.JsonDocument.Parse(json).RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == System.Text.Json.JsonValueKind.Object
+            ? usage.GetProperty("completion_tokens").GetInt64()
+            : null;
 
     private static HttpRequestMessage Json(string path, string body) => new(HttpMethod.Post, path)
     {
