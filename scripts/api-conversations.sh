@@ -12,8 +12,8 @@ turns=${2:-5}
 max_tokens=${3:-16}
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
-dotnet build src/Orchestrator -c Release -nologo -v q >/dev/null
-rag=src/Orchestrator/bin/Release/net10.0/rag.dll
+dotnet build src/Orchestrator/Cli -c Release -nologo -v q >/dev/null
+rag=src/Orchestrator/Cli/bin/Release/net10.0/rag.dll
 vocab=tests/data/rwkv_vocab_v20230424.txt
 if [ -z "${MODEL:-}" ]; then
   # The fixture model knows token ids below 1024 only: its vocabulary is the World vocabulary's first lines.
@@ -23,7 +23,7 @@ fi
 export Store__DataDirectory="$work/data" Generator__ModelPath="${MODEL:-tests/data/rwkv7/rwkv7-tiny-a.pth}" \
   Generator__VocabPath="$vocab" Generator__Device="${DEVICE:-cpu}" Generator__Dtype="${DTYPE:-fp32}" \
   Generator__MaxTokens="$max_tokens" Ask__DefaultK="${K:-8}" Logging__LogLevel__Default=Warning
-dotnet "$rag" ingest samples >/dev/null
+dotnet "$rag" ingest samples/documents >/dev/null
 dotnet "$rag" serve --urls "http://127.0.0.1:$port" > "$work/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT

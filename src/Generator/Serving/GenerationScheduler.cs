@@ -229,7 +229,8 @@ public sealed class GenerationScheduler : IDisposable
         try
         {
             using var scope = torch.NewDisposeScope();
-            var input = torch.tensor(_decoding.Select(s => (long)s.Generated[^1]).ToArray(), [batch, 1], device: _model.Device);
+            // Token ids go in as host tensors: the model checks them there, where a device tensor's check would wait for the GPU.
+            var input = torch.tensor(_decoding.Select(s => (long)s.Generated[^1]).ToArray(), [batch, 1]);
             // Uploaded before the forward, so that the step waits for the device once: when the tokens are read back.
             using var draw = BatchDraw.Prepare([.. _decoding.Select(s => new SamplingRow(s.Sampler, s.TokenCounts))], _vocabSize, _model.Device);
             using var rows = _batch!.Slice(0, batch);
@@ -269,7 +270,7 @@ public sealed class GenerationScheduler : IDisposable
                     int length = Math.Min(slice, sequence.Prompt.Length - sequence.Position);
                     if (used > 0 && used + length > slice) return;
                     using var input = torch.tensor(sequence.Prompt.Skip(sequence.Position).Take(length).Select(id => (long)id).ToArray(),
-                        [1, length], device: _model.Device);
+                        [1, length]);
                     sequence.Logits?.Dispose();
                     sequence.Logits = _model.Forward(input, sequence.State!);
                     sequence.Position += length;
