@@ -27,6 +27,8 @@ public class KernelTests
     {
         using var model = Rwkv7Model.Load(Fixture("rwkv7-tiny-a.pth"), new GeneratorOptions { Device = "cpu", Kernels = "auto" });
         Assert.StartsWith("off", model.KernelStatus);
+        Assert.Contains("CUDA device", model.KernelStatus);
+        Assert.DoesNotContain("'on'", model.KernelStatus);  // the reason must not claim a setting the user did not make
     }
 
     [Fact]

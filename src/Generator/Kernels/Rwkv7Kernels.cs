@@ -45,7 +45,7 @@ internal sealed class Rwkv7Kernels
         try
         {
             if (device.type != DeviceType.CUDA)
-                throw new KernelsUnavailableException($"Generator:Kernels is 'on' but the model runs on '{device}': the kernels need a CUDA device.");
+                throw new KernelsUnavailableException($"Rag's kernels (Generator:Kernels) need a CUDA device; the model runs on '{device}'.");
             if (config.HeadSize != HeadSize)
                 throw new KernelsUnavailableException($"The kernels support head size {HeadSize}; this model's is {config.HeadSize}.");
             int[] widths = [config.EmbeddingSize, config.FfnSize, config.DecayLoraRank, config.LearningRateLoraRank, config.ValueLoraRank, config.GateLoraRank];
