@@ -95,6 +95,7 @@ class WkvDecodeArgs(ctypes.Structure):
 class SquaredReluArgs(ctypes.Structure):
     _fields_ = [("h", P), ("out", P), ("n", ctypes.c_long)]
 
+PREFILL_BLOCKS_PER_HEAD = 2  # rwkv7.cu ROWS = 32 value rows per block, 4 threads a row (Rwkv7Kernels.cs)
 SUFFIX = {torch.bfloat16: "bf16", torch.float16: "f16", torch.float32: "f32"}
 ACT = {"none": 0, "tanh": 1, "sigmoid": 2, "relu2": 3, "logdecay": 4}
 
@@ -171,7 +172,7 @@ def main():
         S0 = torch.randn(B, H, 64, 64, device="cuda") * 0.1
         state = S0.clone(); y = torch.full_like(r, float("nan"))
         args = WkvPrefillArgs(ptr(r), ptr(logw), ptr(k), ptr(a), ptr(b), ptr(v), ptr(state), ptr(y), T, H)
-        mod.launch("wkv7_prefill", B * H * 4, 64, [args]); torch.cuda.synchronize()
+        mod.launch("wkv7_prefill", B * H * PREFILL_BLOCKS_PER_HEAD, 64 // PREFILL_BLOCKS_PER_HEAD * 4, [args]); torch.cuda.synchronize()
         y_ref, S_ref = wkv_reference(r, logw, k, v, a, b, S0)
         results.append((f"wkv7_prefill B{B} T{T} H{H} y", rel(y, y_ref), 1e-5))
         results.append((f"wkv7_prefill B{B} T{T} H{H} state", rel(state, S_ref), 1e-5))
@@ -292,9 +293,9 @@ def timings(mod, opts):
     r, logw, k, v, a, b = random_wkv_inputs(1, T, H)
     state = torch.zeros(1, H, 64, 64, device="cuda"); y = torch.empty_like(r)
     args = WkvPrefillArgs(ptr(r), ptr(logw), ptr(k), ptr(a), ptr(b), ptr(v), ptr(state), ptr(y), T, H)
-    for _ in range(2): mod.launch("wkv7_prefill", H * 4, 64, [args])
+    for _ in range(2): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, 64 // PREFILL_BLOCKS_PER_HEAD * 4, [args])
     torch.cuda.synchronize(); t0 = time.perf_counter(); n = 5
-    for _ in range(n): mod.launch("wkv7_prefill", H * 4, 64, [args])
+    for _ in range(n): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, 64 // PREFILL_BLOCKS_PER_HEAD * 4, [args])
     torch.cuda.synchronize(); ms = (time.perf_counter() - t0) / n * 1e3
     print(f"\nwkv7_prefill {opts.shape} (H={H}), one layer of {T} tokens: {ms:.2f} ms ({ms * 16384 / T:.2f} ms per 16k tokens)")
     del r, logw, k, v, a, b, y
