@@ -96,6 +96,34 @@ public class GenerationSchedulerTests
     }
 
     [Fact]
+    public async Task Every_phase_of_a_step_is_timed_on_the_generator_meter()
+    {
+        var phases = new ConcurrentDictionary<string, int>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == SchedulerMetrics.MeterName && instrument.Name == "rag.generator.step_phase_duration") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+        {
+            Assert.True(seconds >= 0);
+            foreach (var tag in tags) if (tag.Key == "phase") phases.AddOrUpdate((string)tag.Value!, 1, (_, n) => n + 1);
+        });
+        listener.Start();
+        using var model = Rwkv7Model.Load(TinyRwkv.ModelPath, new GeneratorOptions());
+        using var scheduler = new GenerationScheduler(model, Tokenizer, new GeneratorOptions { StateCacheBytes = 0 });
+
+        var generation = new TextGenerator(scheduler).Generate("User: Tell me about lighthouses.\n\nAssistant:", Greedy with { MaxTokens = 5 });
+        await Text(generation);
+
+        // One prefill (the prompt), then a decode step per further token, each prepared, run and accepted.
+        Assert.True(phases.GetValueOrDefault("prefill") >= 1, string.Join(", ", phases));
+        int steps = generation.CompletionTokenCount - 1;
+        Assert.True(steps > 0, "the prompt must lead to decode steps");
+        foreach (var phase in new[] { "prepare", "decode", "accept" }) Assert.True(phases.GetValueOrDefault(phase) >= steps, $"{phase}: {string.Join(", ", phases)}");
+    }
+
+    [Fact]
     public async Task A_follow_up_resumed_from_the_state_cache_equals_the_same_prompt_from_scratch()
     {
         using var model = Rwkv7Model.Load(TinyRwkv.ModelPath, new GeneratorOptions());

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Rag.Generator.Serving;
@@ -33,6 +34,15 @@ public static class SchedulerMetrics
 
     internal static readonly Histogram<double> TimeToFirstToken =
         Meter.CreateHistogram<double>("rag.generator.time_to_first_token", unit: "s", description: "From a request's arrival to its first sampled token.");
+
+    /// <summary>Where a scheduler step's time goes, by phase: "prepare" (the rows' sampling settings to the device),
+    /// "decode" (the batched forward and draw, waited for), "accept" (stop sequences, detokenising and streaming the
+    /// rows' tokens, finished rows leaving), "prefill" (newcomers' prompt slices and first tokens).</summary>
+    internal static readonly Histogram<double> StepPhaseDuration =
+        Meter.CreateHistogram<double>("rag.generator.step_phase_duration", unit: "s", description: "Time of one phase of a scheduler step.");
+
+    internal static void RecordPhase(string phase, long startTimestamp) =>
+        StepPhaseDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, new KeyValuePair<string, object?>("phase", phase));
 
     internal static readonly Counter<long> Refused =
         Meter.CreateCounter<long>("rag.generator.refused_requests", unit: "{request}", description: "Requests refused because the queue was full.");
