@@ -42,6 +42,18 @@ public sealed class CliDataTests : IDisposable
         Assert.DoesNotContain("Sources:", result.Stdout);
     }
 
+    [Fact]
+    public async Task Store_check_counts_the_documents_and_runs_the_stores_own_integrity_check()
+    {
+        await StoreAsync(("notes/apples.txt", "Apples grow on trees in orchards."), ("notes/pears.txt", "Pears ripen after picking."));
+
+        var result = await _cli.RunAsync(["store", "check"]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("documents 2", result.Stdout);
+        Assert.Contains("integrity ok", result.Stdout);  // the embedded store checks its SQLite file
+    }
+
     private async Task StoreAsync(params (string Source, string Text)[] documents)
     {
         var configuration = new ConfigurationBuilder()

@@ -47,7 +47,7 @@ public static class EvalCommand
             }
             finally
             {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                // The store, disposed with the try block, has released its pooled connections to the folder.
                 if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
             }
             return CliErrors.Ok;

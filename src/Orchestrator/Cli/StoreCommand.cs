@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Rag.Orchestrator.Composition;
 using Rag.Retrieval.Abstractions;
-using Rag.Retrieval.Embedded;
 
 namespace Rag.Orchestrator.Cli;
 
@@ -17,8 +16,8 @@ public static class StoreCommand
     {
         var command = new Command("store", "Inspect the document store.");
         var check = new Command("check",
-            "Print document and chunk counts, a digest of (source, content hash, chunk count) over all documents, and, for the embedded store, " +
-            "SQLite's integrity check; exit 1 when the check fails.");
+            "Print document and chunk counts, a digest of (source, content hash, chunk count) over all documents, and, where the store can check " +
+            "its storage (the embedded store: SQLite's integrity check), that check; exit 1 when it fails.");
         check.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
         {
             await using var services = RagServices.Build(parse.GetValue(RagCli.ConfigOption));
@@ -36,8 +35,8 @@ public static class StoreCommand
             Console.WriteLine($"chunks    {documents.Sum(d => d.ChunkCount)}");
             Console.WriteLine($"sources   {documents.Select(d => d.Source).Distinct().Count()} distinct");
             Console.WriteLine($"digest    {digest}");
-            if (store is not SqliteDocumentStore sqlite) return CliErrors.Ok;
-            var integrity = await sqlite.CheckIntegrityAsync(ct);
+            if (store is not IStoreIntegrityCheck checkable) return CliErrors.Ok;
+            var integrity = await checkable.CheckIntegrityAsync(ct);
             Console.WriteLine($"integrity {integrity}");
             return integrity == "ok" ? CliErrors.Ok : CliErrors.Failed;
         }, ct));

@@ -13,7 +13,7 @@ namespace Rag.Retrieval.Embedded;
 /// The embedded store: one SQLite file (WAL) holding documents, chunks, an FTS5 index for BM25 and the
 /// chunk embeddings; dense search runs over an in-memory <see cref="DenseIndex"/> loaded on first use.
 /// </summary>
-public sealed partial class SqliteDocumentStore : IDocumentStore
+public sealed partial class SqliteDocumentStore : IDocumentStore, IStoreIntegrityCheck
 {
     internal static readonly ActivitySource Activity = new("Rag.Retrieval.Embedded");
 
