@@ -155,8 +155,8 @@ public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTest
     {
         await IngestCorpusAsync();
         foreach (var filter in new[] { new SearchFilter(DocumentIds: []), new SearchFilter(Tags: []) })
-        foreach (var mode in new[] { SearchMode.Bm25, SearchMode.Dense, SearchMode.Hybrid })
-            Assert.Empty(await Store.SearchAsync(new SearchQuery("cats dogs mars", Basis(0), 10, mode, filter)));
+            foreach (var mode in new[] { SearchMode.Bm25, SearchMode.Dense, SearchMode.Hybrid })
+                Assert.Empty(await Store.SearchAsync(new SearchQuery("cats dogs mars", Basis(0), 10, mode, filter)));
     }
 
     [Fact]
