@@ -1,4 +1,3 @@
-using Rag.Generator.Baselines;
 using Rag.Generator.Benchmarks;
 using Rag.Generator.Model;
 using static TorchSharp.torch;

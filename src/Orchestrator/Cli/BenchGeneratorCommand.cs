@@ -2,7 +2,6 @@ using Rag.Generator.Generation;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Rag.Generator.Baselines;
 using Rag.Generator.Benchmarks;
 using Rag.Generator.Model;
 using Rag.Orchestrator.Answering;

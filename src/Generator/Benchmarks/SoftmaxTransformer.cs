@@ -4,7 +4,7 @@ using TorchSharp.Modules;
 using LayerNorm = TorchSharp.Modules.LayerNorm;
 using static TorchSharp.torch;
 
-namespace Rag.Generator.Baselines;
+namespace Rag.Generator.Benchmarks;
 
 /// <summary>
 /// The comparison point for the benchmark: a pre-LayerNorm transformer of the same width, depth and
