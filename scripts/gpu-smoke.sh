@@ -82,7 +82,6 @@ PY
 # kernels on or off: the texts go to $work/greedy-DTYPE-KERNELS.{ask,serve}.
 greedy_fixture() {
   local dtype=$1 kernels=$2 out=$work/greedy-$1-$2
-  awk '$1 < 1024' tests/data/rwkv_vocab_v20230424.txt >"$work/vocab-tiny.txt"  # the fixture's 1024 ids
   local settings=(Generator__ModelPath=$fixture/rwkv7-tiny-a.pth Generator__VocabPath=$work/vocab-tiny.txt
                   Generator__Dtype=$dtype Generator__Kernels=$kernels)
   env "${settings[@]}" scripts/gpu-run.sh rag ask "$question" -k 8 --temperature 0 --max-tokens 48 >"$out.log" 2>&1 || return 1
@@ -114,6 +113,7 @@ export Store__DataDirectory=$work/data Generator__ModelPath=$model Generator__Vo
 question="What do the licences say about warranty?"
 fixture=tests/data/rwkv7
 
+awk '$1 < 1024' tests/data/rwkv_vocab_v20230424.txt >"$work/vocab-tiny.txt"  # the fixture model's 1024 ids, for greedy_fixture
 echo "GPU smoke test, shape $shape, $(nvidia-smi --query-gpu=name --format=csv,noheader), $(date -u +%F)"
 [ -f "$model" ] || step checkpoint python3 scripts/make-random-rwkv7.py --shape "$shape" --dtype bf16 --out "$model"
 step corpus corpus

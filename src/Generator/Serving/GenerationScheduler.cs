@@ -218,8 +218,12 @@ public sealed class GenerationScheduler : IDisposable
         foreach (var sequence in _prefilling.Where(s => s.Cancelled).ToList()) Retire(sequence, _prefilling);
 
         if (_decoding.Count > 0) DecodeStep();
-        long start = Stopwatch.GetTimestamp();
-        if (PrefillStep()) SchedulerMetrics.RecordPhase("prefill", start);
+        if (_prefilling.Count > 0)
+        {
+            long start = Stopwatch.GetTimestamp();
+            PrefillStep();
+            SchedulerMetrics.RecordPhase("prefill", start);
+        }
     }
 
     /// <summary>One forward of every decoding row's last token, then one batched draw of each row's next one, by its own settings.</summary>
@@ -227,11 +231,10 @@ public sealed class GenerationScheduler : IDisposable
     {
         int batch = _decoding.Count;
         var finished = new List<int>();
-        long accepting;
+        long start = Stopwatch.GetTimestamp();  // of each phase in turn; the last, accepting the tokens, ends after the finished rows leave
         try
         {
             using var scope = torch.NewDisposeScope();
-            long start = Stopwatch.GetTimestamp();
             // Token ids go in as host tensors: the model checks them there, where a device tensor's check would wait for the GPU.
             var input = torch.tensor(_decoding.Select(s => (long)s.Generated[^1]).ToArray(), [batch, 1]);
             // Uploaded before the forward, so that the step waits for the device once: when the tokens are read back.
@@ -250,7 +253,6 @@ public sealed class GenerationScheduler : IDisposable
                 sequence.Forwarded++;
                 if (Accept(sequence, tokens[row])) finished.Add(row);
             }
-            accepting = start;
         }
         catch (Exception e)
         {
@@ -262,14 +264,13 @@ public sealed class GenerationScheduler : IDisposable
             return;
         }
         for (int i = finished.Count - 1; i >= 0; i--) Leave(finished[i], keep: true);
-        SchedulerMetrics.RecordPhase("accept", accepting);
+        SchedulerMetrics.RecordPhase("accept", start);
     }
 
-    /// <summary>Prefills newcomers, oldest first, in fixed slices, up to the per-step token budget; false when there were none.</summary>
-    private bool PrefillStep()
+    /// <summary>Prefills newcomers, oldest first, in fixed slices, up to the per-step token budget.</summary>
+    private void PrefillStep()
     {
         int slice = _options.ResolvePrefillTokensPerStep(_model.Device), used = 0;
-        if (_prefilling.Count == 0) return false;
         foreach (var sequence in _prefilling.ToList())
         {
             try
@@ -278,7 +279,7 @@ public sealed class GenerationScheduler : IDisposable
                 while (sequence.Position < sequence.Prompt.Length)
                 {
                     int length = Math.Min(slice, sequence.Prompt.Length - sequence.Position);
-                    if (used > 0 && used + length > slice) return true;
+                    if (used > 0 && used + length > slice) return;
                     using var input = torch.tensor(sequence.Prompt.Skip(sequence.Position).Take(length).Select(id => (long)id).ToArray(),
                         [1, length]);
                     sequence.Logits?.Dispose();
@@ -294,7 +295,6 @@ public sealed class GenerationScheduler : IDisposable
                 Retire(sequence, _prefilling, e);
             }
         }
-        return true;
     }
 
     /// <summary>A newcomer's own state: resumed from the longest kept prefix of its prompt (at least its last

@@ -80,25 +80,20 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
             using var request = streamChat
                 ? Json("/v1/chat/completions", $$"""{"messages":[{"role":"user","content":{{Quote(question)}}}],"stream":true,"stream_options":{"include_usage":true},"max_tokens":{{maxTokens}},"temperature":0}""")
                 : Json("/v1/ask", $$"""{"question":{{Quote(question)}},"k":8}""");
+            var sent = Stopwatch.StartNew();
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode) return null;
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!streamChat) return CompletionTokens(body);
-            if (!body.Contains("data: [DONE]", StringComparison.Ordinal)) return null;
-            // The usage chunk comes last before [DONE].
-            var usage = body.Split('\n').Where(line => line.StartsWith("data: {", StringComparison.Ordinal) && line.Contains("\"usage\":{", StringComparison.Ordinal)).LastOrDefault();
-            return usage is null ? null : CompletionTokens(usage["data: ".Length..]);
+            if (streamChat) return (await ChatStream.ReadAsync(response, sent, cancellationToken))?.CompletionTokens;
+            var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
+            return answer.TryGetProperty("usage", out var usage) && usage.ValueKind == System.Text.Json.JsonValueKind.Object
+                ? usage.GetProperty("completion_tokens").GetInt64()
+                : null;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return null;
         }
     }
-
-    private static long? CompletionTokens(string json) =>
-        System.Text.Json.JsonDocument.Parse(json).RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == System.Text.Json.JsonValueKind.Object
-            ? usage.GetProperty("completion_tokens").GetInt64()
-            : null;
 
     private static HttpRequestMessage Json(string path, string body) => new(HttpMethod.Post, path)
     {

@@ -104,32 +104,10 @@ public sealed class ConversationLoadBenchmark(HttpClient http, IReadOnlyList<IRe
             var watch = Stopwatch.StartNew();
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode) return (failed, "");
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-            double ttft = 0;
-            var answer = new StringBuilder();
-            JsonElement? usage = null;
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
-            {
-                if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
-                var data = line["data: ".Length..];
-                if (data == "[DONE]")
-                {
-                    if (usage is not { } u) return (failed, "");
-                    return (new TurnResult(turn, true, ttft, u.GetProperty("prompt_tokens").GetInt64(), u.GetProperty("completion_tokens").GetInt64(),
-                        u.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt64()), answer.ToString());
-                }
-                var chunk = JsonDocument.Parse(data).RootElement;
-                if (chunk.TryGetProperty("usage", out var chunkUsage) && chunkUsage.ValueKind == JsonValueKind.Object) usage = chunkUsage.Clone();
-                foreach (var choice in chunk.GetProperty("choices").EnumerateArray())
-                {
-                    var text = choice.GetProperty("delta").TryGetProperty("content", out var content) ? content.GetString() : null;
-                    // The first token: the first text, or the finish of a reply that has none.
-                    if (ttft == 0 && (text is { Length: > 0 } || choice.GetProperty("finish_reason").ValueKind == JsonValueKind.String))
-                        ttft = watch.Elapsed.TotalMilliseconds;
-                    answer.Append(text);
-                }
-            }
-            return (failed, "");
+            if (await ChatStream.ReadAsync(response, watch, cancellationToken) is not { } read) return (failed, "");
+            var u = read.Usage;
+            return (new TurnResult(turn, true, read.TtftMs, u.GetProperty("prompt_tokens").GetInt64(), read.CompletionTokens,
+                u.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt64()), read.Answer);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
