@@ -92,6 +92,13 @@ class GemvArgs(ctypes.Structure):
 class WkvDecodeArgs(ctypes.Structure):
     _fields_ = [(n, P) for n in ("r", "k", "v", "logw", "a", "g", "vres", "v_first", "k_k", "k_a", "r_k", "lnx_w", "lnx_b", "y", "table")] + \
                [("wkv_slot", ctypes.c_int), ("H", ctypes.c_int), ("y_type", ctypes.c_int)]
+class ShiftMixPrefillArgs(ctypes.Structure):
+    _fields_ = [(n, P) for n in ("x", "shift", "mix", "out")] + [(n, ctypes.c_int) for n in ("B", "T", "C", "M")]
+class WkvInputsArgs(ctypes.Structure):
+    _fields_ = [(n, P) for n in ("r", "k", "v", "w_lora", "a_lora", "v_lora", "v_first", "w0", "a0", "v0", "k_k", "k_a",
+                                 "r_out", "logw", "k_out", "v_out", "a_out", "b_out")] + [("H", ctypes.c_int)]
+class WkvOutputArgs(ctypes.Structure):
+    _fields_ = [(n, P) for n in ("y", "r", "k", "v", "g", "r_k", "lnx_w", "lnx_b", "out")] + [("H", ctypes.c_int)]
 class SquaredReluArgs(ctypes.Structure):
     _fields_ = [("h", P), ("out", P), ("n", ctypes.c_long)]
 
@@ -275,6 +282,44 @@ def main():
         results.append((f"wkv7_decode layer{'0' if layer0 else '>0'} state twice the same", rel(S, S_after.double()), 1e-7))
         results.append((f"wkv7_decode layer{'0' if layer0 else '>0'} state", rel(S, Sd), 1e-5))
         if layer0: results.append(("wkv7_decode v_first", rel(v_first, v), 1e-7))
+
+    # ---- prefill around the scan: token shift + mixes, the scan's inputs, its output (as TimeMix forms them) ----
+    for dtype in (torch.bfloat16, torch.float32):
+        lim = 1e-5 if dtype == torch.float32 else 4e-3
+        B, T, H = 2, 37, 4; C = H * 64; rnd = lambda *s: torch.randn(*s, device="cuda")
+        x = rnd(B, T, C).to(dtype); shift = rnd(B, C).to(dtype); prev_shift = shift.clone(); mix = torch.rand(6, C, device="cuda")
+        out = torch.full((6, B, T, C), float("nan"), device="cuda").to(dtype)
+        mod.launch("shift_mix_prefill_" + SUFFIX[dtype], 64, 256, [ShiftMixPrefillArgs(ptr(x), ptr(shift), ptr(mix), ptr(out), B, T, C, 6)])
+        torch.cuda.synchronize()
+        xd = x.double(); previous = torch.cat([prev_shift.double()[:, None], xd[:, :-1]], 1)
+        results.append((f"shift_mix_prefill {SUFFIX[dtype]}", rel(out, xd[None] + (previous - xd)[None] * mix.double()[:, None, None]), lim))
+        for layer0 in (True, False):
+            W_ = lambda *s: (rnd(*s) * 0.5).to(dtype)
+            r, k, v, wl, al, g = W_(B, T, C), W_(B, T, C), W_(B, T, C), W_(B, T, C), W_(B, T, C), W_(B, T, C)
+            vl = None if layer0 else W_(B, T, C)
+            v_first = torch.zeros(B, T, C, device="cuda").to(dtype) if layer0 else W_(B, T, C)
+            w0, a0, v0, k_k, k_a = rnd(C), rnd(C), rnd(C), torch.rand(C, device="cuda"), torch.rand(C, device="cuda")
+            outs = [torch.full((B, T, H, 64), float("nan"), device="cuda") for _ in range(6)]
+            args = WkvInputsArgs(*[ptr(t) for t in (r, k, v, wl, al, vl, v_first, w0, a0, v0, k_k, k_a, *outs)], H)
+            mod.launch("wkv_inputs_" + SUFFIX[dtype], B * T * H, 64, [args]); torch.cuda.synchronize()
+            d = lambda t: t.double()
+            gate = torch.sigmoid(d(a0) + d(al))
+            kk = torch.nn.functional.normalize((d(k) * d(k_k)).view(B, T, H, 64), dim=-1).view(B, T, C)
+            km = d(k) * (1 + (gate - 1) * d(k_a))
+            vv = d(v) if layer0 else d(v) + (d(v_first) - d(v)) * torch.sigmoid(d(v0) + d(vl))
+            refs = [d(r), act_ref(d(w0) + d(wl), "logdecay"), km, vv, -kk, kk * gate]
+            name = f"wkv_inputs {SUFFIX[dtype]} layer{'0' if layer0 else '>0'}"
+            results.append((name, max(rel(o.view(B, T, C), ref) for o, ref in zip(outs, refs)), 1e-5))
+            if layer0: results.append((name + " v_first", rel(v_first, d(v)), 1e-7))
+            # the scan's output from its y and the inputs just made
+            y = rnd(B, T, H, 64); r_k = rnd(H, 64) * 0.1; lnw, lnb = torch.rand(C, device="cuda") + 0.5, rnd(C) * 0.1
+            o = torch.full((B, T, C), float("nan"), device="cuda").to(dtype)
+            oargs = WkvOutputArgs(*[ptr(t) for t in (y, outs[0], outs[2], outs[3], g, r_k, lnw, lnb, o)], H)
+            mod.launch("wkv_output_" + SUFFIX[dtype], B * T * H, 64, [oargs]); torch.cuda.synchronize()
+            rr, kr, vr = (t.double().view(B, T, H, 64) for t in (outs[0], outs[2], outs[3]))
+            yn = torch.nn.functional.group_norm(y.double().view(B * T, C), H, d(lnw), d(lnb), 64e-5).view(B, T, H, 64)
+            ref = ((yn + (rr * kr * d(r_k)).sum(-1, keepdim=True) * vr).view(B, T, C)) * d(g)
+            results.append((f"wkv_output {SUFFIX[dtype]} layer{'0' if layer0 else '>0'}", rel(o, ref), lim))
 
     print("\n| check | rel. error | limit | |\n| --- | --: | --: | --- |")
     failed = 0

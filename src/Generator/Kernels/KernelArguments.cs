@@ -83,3 +83,24 @@ internal struct SquaredReluArgs
     public IntPtr H, Out;
     public long N;
 }
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct ShiftMixPrefillArgs
+{
+    public IntPtr X, Shift, Mix, Out;
+    public int B, T, C, M;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct WkvInputsArgs
+{
+    public IntPtr R, K, V, WLora, ALora, VLora, VFirst, W0, A0, V0, KK, KA, ROut, LogW, KOut, VOut, AOut, BOut;
+    public int H;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct WkvOutputArgs
+{
+    public IntPtr Y, R, K, V, G, RK, LnXWeight, LnXBias, Out;
+    public int H;
+}

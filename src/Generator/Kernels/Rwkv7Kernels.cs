@@ -85,4 +85,65 @@ internal sealed class Rwkv7Kernels
         Module.Launch("wkv7_prefill", (int)(B * H) * PrefillBlocksPerHead, HeadSize / PrefillBlocksPerHead * 4, args);
         return y.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// RWKV's token shift and its mixes over a prompt: out[m] = x + (x₋₁ - x)·mix[m] for x [B, T, C] (model dtype)
+    /// and mix [M, C] fp32, the first token's x₋₁ from <paramref name="shift"/> [B, C], which then takes the last
+    /// token's x. Returns [M, B, T, C].
+    /// </summary>
+    public Tensor ShiftMix(Tensor x, Tensor shift, Tensor mix)
+    {
+        long B = x.shape[0], T = x.shape[1], C = x.shape[2], M = mix.shape[0];
+        x = x.contiguous();
+        var output = empty([M, B, T, C], x.dtype, x.device);
+        Module.MakeCurrent();
+        var args = new ShiftMixPrefillArgs
+        {
+            X = CudaModule.Address(x), Shift = CudaModule.Address(shift), Mix = CudaModule.Address(mix), Out = CudaModule.Address(output),
+            B = (int)B, T = (int)T, C = (int)C, M = (int)M,
+        };
+        Module.Launch("shift_mix_prefill_" + Suffix, (int)Math.Min(4096, (B * T * C + 255) / 256), 256, args);
+        shift.copy_(x.select(1, T - 1));  // queued after the kernel, which read the old shift
+        return output;
+    }
+
+    /// <summary>
+    /// The WKV scan's inputs [B, T, H, 64] fp32 (r, log w, k', v', a = -kk, b = kk·a) from the time mix's projections
+    /// [B, T, C] in the model dtype, as <see cref="TimeMix"/> forms them. Layer 0 (no <paramref name="vLora"/>) writes
+    /// its v into <paramref name="vFirst"/>; later layers mix towards it.
+    /// </summary>
+    public (Tensor R, Tensor LogW, Tensor K, Tensor V, Tensor A, Tensor B) WkvInputs(Tensor r, Tensor k, Tensor v, Tensor wLora, Tensor aLora,
+        Tensor? vLora, Tensor vFirst, TimeMix.KernelVectors vectors)
+    {
+        long B = r.shape[0], T = r.shape[1], C = r.shape[2], H = C / HeadSize;
+        Tensor F32() => empty([B, T, H, HeadSize], ScalarType.Float32, r.device);
+        var (rOut, logW, kOut, vOut, aOut, bOut) = (F32(), F32(), F32(), F32(), F32(), F32());
+        IntPtr A(Tensor? t) => t is null ? IntPtr.Zero : CudaModule.Address(t);
+        Module.MakeCurrent();
+        var args = new WkvInputsArgs
+        {
+            R = A(r), K = A(k), V = A(v), WLora = A(wLora), ALora = A(aLora), VLora = A(vLora), VFirst = A(vFirst),
+            W0 = A(vectors.W0), A0 = A(vectors.A0), V0 = A(vectors.V0), KK = A(vectors.KK), KA = A(vectors.KA),
+            ROut = A(rOut), LogW = A(logW), KOut = A(kOut), VOut = A(vOut), AOut = A(aOut), BOut = A(bOut), H = (int)H,
+        };
+        Module.Launch("wkv_inputs_" + Suffix, (int)(B * T * H), HeadSize, args);
+        return (rOut, logW, kOut, vOut, aOut, bOut);
+    }
+
+    /// <summary>The scan's y [B, T, H, 64] to the output projection's input [B, T, C] in the model dtype:
+    /// (GroupNorm(y) + (Σ r k' r_k) v') · g per head.</summary>
+    public Tensor WkvOutput(Tensor y, Tensor r, Tensor k, Tensor v, Tensor g, Tensor rK, Tensor lnXWeight, Tensor lnXBias)
+    {
+        long B = g.shape[0], T = g.shape[1], C = g.shape[2], H = C / HeadSize;
+        g = g.contiguous();
+        var output = empty([B, T, C], g.dtype, g.device);
+        IntPtr A(Tensor t) => CudaModule.Address(t);
+        Module.MakeCurrent();
+        var args = new WkvOutputArgs
+        {
+            Y = A(y), R = A(r), K = A(k), V = A(v), G = A(g), RK = A(rK), LnXWeight = A(lnXWeight), LnXBias = A(lnXBias), Out = A(output), H = (int)H,
+        };
+        Module.Launch("wkv_output_" + Suffix, (int)(B * T * H), HeadSize, args);
+        return output;
+    }
 }

@@ -432,9 +432,29 @@ __device__ void gemm(const GemvArgs& p)
 extern "C" __global__ void __launch_bounds__(128) gemm_bf16(GemvArgs p) { gemm<bf16>(p); }
 extern "C" __global__ void __launch_bounds__(128) gemm_f16(GemvArgs p) { gemm<f16>(p); }
 
-// The time mix after its projections, for one (sequence, head) per block of 64 threads (thread i = value row i):
-// kk = normalize(k·k_k), k' = k·(1 + (a - 1)·k_a), the value residual towards layer 0's values, one WKV step,
-// GroupNorm of the head (eps 64e-5), the r·k' bonus, and the gate: y = (GN(S r) + (Σ r k' r_k) v) · g.
+// The time mix around the WKV step, per head, with one thread per channel i of the head (a block of 64):
+// kk = normalize(k·k_k), k' = k·(1 + (a - 1)·k_a), the WKV step's a = -kk and b = kk·a; after the step the
+// head's GroupNorm (eps 64e-5), the r·k' bonus and the gate: y = (GN(S r) + (Σ r k' r_k) v) · g. Decode and
+// prefill share these.
+struct HeadInputs { float k, a, b; };
+
+__device__ __forceinline__ HeadInputs head_inputs(float k, float gate, float k_k, float k_a, float* scratch)
+{
+    float kk = k * k_k;
+    kk /= fmaxf(sqrtf(block_sum(kk * kk, scratch)), 1e-12f);
+    return HeadInputs{k * (1.f + (gate - 1.f) * k_a), -kk, kk * gate};
+}
+
+__device__ __forceinline__ float head_output(float y, float r, float k, float v, float r_k, float lnx_w, float lnx_b, float g, float* scratch)
+{
+    const float mean = block_sum(y, scratch) / 64.f;
+    const float d = y - mean;
+    const float yn = d * rsqrtf(block_sum(d * d, scratch) / 64.f + 64e-5f) * lnx_w + lnx_b;
+    return (yn + block_sum(r * k * r_k, scratch) * v) * g;
+}
+
+// The decode step of the time mix after its projections, one (sequence, head) per block: the inputs above, the
+// value residual towards layer 0's values, one WKV step, the output above.
 struct WkvDecodeArgs
 {
     const float* r; const float* k; const float* v; const float* logw; const float* a; const float* g;  // [B, C]
@@ -454,14 +474,11 @@ extern "C" __global__ void __launch_bounds__(64) wkv7_decode(WkvDecodeArgs p)
     const int i = threadIdx.x, bh = blockIdx.x, h = bh % p.H, C = p.H * 64;
     const long idx = (long)(bh / p.H) * C + h * 64 + i;
 
-    const float kRaw = p.k[idx], gate = p.a[idx];
-    float kk = kRaw * p.k_k[h * 64 + i];
-    kk /= fmaxf(sqrtf(block_sum(kk * kk, scratch)), 1e-12f);
-    const float kMixed = kRaw * (1.f + (gate - 1.f) * p.k_a[h * 64 + i]);
+    const HeadInputs in = head_inputs(p.k[idx], p.a[idx], p.k_k[h * 64 + i], p.k_a[h * 64 + i], scratch);
     float v = p.v[idx];
     if (p.vres) v += (p.v_first[idx] - v) * p.vres[idx];
     else p.v_first[idx] = v;
-    r[i] = p.r[idx]; w[i] = __expf(p.logw[idx]); k[i] = kMixed; a[i] = -kk; b[i] = kk * gate;
+    r[i] = p.r[idx]; w[i] = __expf(p.logw[idx]); k[i] = in.k; a[i] = in.a; b[i] = in.b;
     __syncthreads();
 
     float* row = (float*)p.table[p.wkv_slot] + ((long)bh * 64 + i) * 64;
@@ -477,11 +494,7 @@ extern "C" __global__ void __launch_bounds__(64) wkv7_decode(WkvDecodeArgs p)
 #pragma unroll
     for (int j = 0; j < 64; j += 4) *(float4*)(row + j) = make_float4(S[j], S[j + 1], S[j + 2], S[j + 3]);
 
-    const float mean = block_sum(y, scratch) / 64.f;
-    const float d = y - mean;
-    const float yn = d * rsqrtf(block_sum(d * d, scratch) / 64.f + 64e-5f) * p.lnx_w[h * 64 + i] + p.lnx_b[h * 64 + i];
-    const float bonus = block_sum(r[i] * k[i] * p.r_k[h * 64 + i], scratch);
-    const float out = (yn + bonus * v) * p.g[idx];
+    const float out = head_output(y, r[i], k[i], v, p.r_k[h * 64 + i], p.lnx_w[h * 64 + i], p.lnx_b[h * 64 + i], p.g[idx], scratch);
     if (p.y_type == 1) ((bf16*)p.y)[idx] = from_float<bf16>(out);
     else if (p.y_type == 2) ((f16*)p.y)[idx] = from_float<f16>(out);
     else ((float*)p.y)[idx] = out;
@@ -501,3 +514,95 @@ __device__ void squared_relu(const SquaredReluArgs& p)
 }
 extern "C" __global__ void squared_relu_bf16(SquaredReluArgs p) { squared_relu<bf16>(p); }
 extern "C" __global__ void squared_relu_f16(SquaredReluArgs p) { squared_relu<f16>(p); }
+
+
+// ---------------------------------------------------------------------------------------------------------------
+// Prefill around the scan: the time mix's elementwise work over a whole prompt [B, T, C] in three passes instead
+// of some forty tensor operations, each of which reads and writes the whole activation.
+// ---------------------------------------------------------------------------------------------------------------
+
+// out[m, b, t, c] = x + (x₋₁ - x) · mix[m, c], x₋₁ the previous token's x (the carried shift[b, c] for t = 0).
+// The host stores the last token's x into the shift afterwards.
+struct ShiftMixPrefillArgs
+{
+    const void* x;      // [B, T, C] model dtype (the LayerNorm's output)
+    const void* shift;  // [B, C] model dtype
+    const float* mix;   // [M, C]
+    void* out;          // [M, B, T, C] model dtype
+    int B, T, C, M;
+};
+
+template <typename W>
+__device__ void shift_mix_prefill(const ShiftMixPrefillArgs& p)
+{
+    const long n = (long)p.B * p.T * p.C;
+    for (long e = (long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (long)gridDim.x * blockDim.x)
+    {
+        const int c = e % p.C;
+        const long bt = e / p.C;
+        const int t = bt % p.T, b = bt / p.T;
+        const float x = to_float(((const W*)p.x)[e]);
+        const float previous = t > 0 ? to_float(((const W*)p.x)[e - p.C]) : to_float(((const W*)p.shift)[(long)b * p.C + c]);
+        for (int m = 0; m < p.M; m++) ((W*)p.out)[m * n + e] = from_float<W>(fmaf(previous - x, p.mix[(long)m * p.C + c], x));
+    }
+}
+extern "C" __global__ void shift_mix_prefill_bf16(ShiftMixPrefillArgs p) { shift_mix_prefill<bf16>(p); }
+extern "C" __global__ void shift_mix_prefill_f16(ShiftMixPrefillArgs p) { shift_mix_prefill<f16>(p); }
+extern "C" __global__ void shift_mix_prefill_f32(ShiftMixPrefillArgs p) { shift_mix_prefill<float>(p); }
+
+// The WKV scan's inputs from the projections, one (token, head) per block of 64 threads: r; log w from the decay
+// LoRA; k', a = -kk, b = kk·a from the learning-rate LoRA (head_inputs); v mixed towards layer 0's values.
+struct WkvInputsArgs
+{
+    const void* r; const void* k; const void* v;  // [B, T, C] model dtype: the projections
+    const void* w_lora;                            // [B, T, C] tanh(x_w W1) W2
+    const void* a_lora;                            // [B, T, C] x_a A1 A2
+    const void* v_lora;                            // [B, T, C] x_v V1 V2, null in layer 0
+    void* v_first;                                 // [B, T, C] model dtype: layer 0 writes its v, later layers read it
+    const float* w0; const float* a0; const float* v0; const float* k_k; const float* k_a;  // [C]
+    float* r_out; float* logw; float* k_out; float* v_out; float* a_out; float* b_out;       // [B, T, C] fp32
+    int H;
+};
+
+template <typename W>
+__device__ void wkv_inputs(const WkvInputsArgs& p)
+{
+    __shared__ float scratch[32];
+    const int i = threadIdx.x, h = blockIdx.x % p.H, c = h * 64 + i;
+    const long e = (long)(blockIdx.x / p.H) * p.H * 64 + c;
+    auto at = [&](const void* t) { return to_float(((const W*)t)[e]); };
+    const float gate = 1.f / (1.f + __expf(-(p.a0[c] + at(p.a_lora))));
+    const HeadInputs in = head_inputs(at(p.k), gate, p.k_k[c], p.k_a[c], scratch);
+    float v = at(p.v);
+    if (p.v_lora) v += (at(p.v_first) - v) / (1.f + __expf(-(p.v0[c] + at(p.v_lora))));
+    else ((W*)p.v_first)[e] = ((const W*)p.v)[e];
+    p.r_out[e] = at(p.r);
+    p.logw[e] = activate(p.w0[c] + at(p.w_lora), ACT_LOG_DECAY);
+    p.k_out[e] = in.k; p.v_out[e] = v; p.a_out[e] = in.a; p.b_out[e] = in.b;
+}
+extern "C" __global__ void __launch_bounds__(64) wkv_inputs_bf16(WkvInputsArgs p) { wkv_inputs<bf16>(p); }
+extern "C" __global__ void __launch_bounds__(64) wkv_inputs_f16(WkvInputsArgs p) { wkv_inputs<f16>(p); }
+extern "C" __global__ void __launch_bounds__(64) wkv_inputs_f32(WkvInputsArgs p) { wkv_inputs<float>(p); }
+
+// The scan's output to the output projection's input, one (token, head) per block of 64: head_output.
+struct WkvOutputArgs
+{
+    const float* y; const float* r; const float* k; const float* v;  // [B, T, C] fp32: the scan's y and inputs
+    const void* g;                                                  // [B, T, C] model dtype: the gate
+    const float* r_k; const float* lnx_w; const float* lnx_b;       // [C]
+    void* out;                                                      // [B, T, C] model dtype
+    int H;
+};
+
+template <typename W>
+__device__ void wkv_output(const WkvOutputArgs& p)
+{
+    __shared__ float scratch[32];
+    const int c = (blockIdx.x % p.H) * 64 + threadIdx.x;
+    const long e = (long)(blockIdx.x / p.H) * p.H * 64 + c;
+    const float out = head_output(p.y[e], p.r[e], p.k[e], p.v[e], p.r_k[c], p.lnx_w[c], p.lnx_b[c], to_float(((const W*)p.g)[e]), scratch);
+    ((W*)p.out)[e] = from_float<W>(out);
+}
+extern "C" __global__ void __launch_bounds__(64) wkv_output_bf16(WkvOutputArgs p) { wkv_output<bf16>(p); }
+extern "C" __global__ void __launch_bounds__(64) wkv_output_f16(WkvOutputArgs p) { wkv_output<f16>(p); }
+extern "C" __global__ void __launch_bounds__(64) wkv_output_f32(WkvOutputArgs p) { wkv_output<float>(p); }

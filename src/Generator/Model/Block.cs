@@ -8,7 +8,7 @@ internal sealed class Block(ModelWeights weights, Rwkv7Config config, int layer,
     internal readonly LayerNorm ln1 = new(weights, $"blocks.{layer}.ln1");
     internal readonly LayerNorm ln2 = new(weights, $"blocks.{layer}.ln2");
     internal readonly TimeMix att = new(weights, $"blocks.{layer}.att", config, layer, wkv);
-    internal readonly ChannelMix ffn = new(weights, $"blocks.{layer}.ffn");
+    internal readonly ChannelMix ffn = new(weights, $"blocks.{layer}.ffn", wkv.Kernels);
 
     public Tensor Forward(Tensor x, Rwkv7LayerState state, ref Tensor? vFirst)
     {

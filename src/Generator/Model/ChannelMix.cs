@@ -1,21 +1,24 @@
+using Rag.Generator.Kernels;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
 namespace Rag.Generator.Model;
 
 /// <summary>RWKV-7 channel mix: a token-shifted squared-ReLU MLP, value(relu(key(x + (x₋₁ - x)·x_k))²).</summary>
-internal sealed class ChannelMix(ModelWeights weights, string prefix) : IDisposable
+/// <param name="kernels">Rag's CUDA kernels when they run the model: the token shift and its mix are one pass.</param>
+internal sealed class ChannelMix(ModelWeights weights, string prefix, Rwkv7Kernels? kernels) : IDisposable
 {
     internal readonly Tensor x_k = weights[$"{prefix}.x_k"];        // [1, 1, C]
     internal readonly Tensor key = weights[$"{prefix}.key.weight"];   // [F, C]
     internal readonly Tensor value = weights[$"{prefix}.value.weight"]; // [C, F]
+    private readonly Tensor? mix = kernels is null ? null : weights[$"{prefix}.x_k"].to(ScalarType.Float32).reshape(1, -1).contiguous().DetachFromDisposeScope();
 
     /// <param name="x">ln2 output [B, T, C].</param>
     /// <param name="shift">The previous token's x [B, C], advanced in place.</param>
     public Tensor Forward(Tensor x, Tensor shift)
     {
-        var xx = TokenShift.Previous(x, shift) - x;
-        var k = F.linear(x + xx * x_k, key).relu().square();
+        var mixed = kernels is not null ? kernels.ShiftMix(x, shift, mix!)[0] : x + (TokenShift.Previous(x, shift) - x) * x_k;
+        var k = F.linear(mixed, key).relu().square();
         return F.linear(k, value);
     }
 
@@ -24,5 +27,6 @@ internal sealed class ChannelMix(ModelWeights weights, string prefix) : IDisposa
         x_k.Dispose();
         key.Dispose();
         value.Dispose();
+        mix?.Dispose();
     }
 }

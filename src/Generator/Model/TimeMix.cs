@@ -1,3 +1,4 @@
+using Rag.Generator.Kernels;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -22,6 +23,16 @@ internal sealed class TimeMix : IDisposable
     internal readonly Tensor receptance, key, value, output; // [C, C]
     internal readonly Tensor ln_x_weight, ln_x_bias;       // [C], fp32
     private readonly Wkv7 wkv;
+    private readonly KernelVectors? vectors;               // with Rag's kernels
+
+    /// <summary>The per-channel vectors as fp32 [M, C] / [C], as Rag's kernels read them.</summary>
+    internal sealed record KernelVectors(Tensor Mix, Tensor W0, Tensor A0, Tensor? V0, Tensor KK, Tensor KA) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var t in new[] { Mix, W0, A0, V0, KK, KA }) t?.Dispose();
+        }
+    }
 
     public TimeMix(ModelWeights weights, string prefix, Rwkv7Config config, int layer, Wkv7 wkv)
     {
@@ -37,6 +48,12 @@ internal sealed class TimeMix : IDisposable
         (value, output) = (weights[$"{prefix}.value.weight"], weights[$"{prefix}.output.weight"]);
         (ln_x_weight, ln_x_bias) = (weights.Float($"{prefix}.ln_x.weight"), weights.Float($"{prefix}.ln_x.bias"));
         this.wkv = wkv;
+        if (wkv.Kernels is not null)
+        {
+            static Tensor Fp32(Tensor t) => t.to(ScalarType.Float32).reshape(-1).contiguous().DetachFromDisposeScope();
+            vectors = new KernelVectors(cat([x_r, x_w, x_k, x_v, x_a, x_g], 0).reshape(6, -1).to(ScalarType.Float32).contiguous().DetachFromDisposeScope(),
+                Fp32(w0), Fp32(a0), v0 is null ? null : Fp32(v0), Fp32(k_k), Fp32(k_a));
+        }
     }
 
     /// <param name="x">ln1 output [B, T, C].</param>
@@ -44,6 +61,7 @@ internal sealed class TimeMix : IDisposable
     /// <param name="vFirst">Layer 0's values [B, T, C]: set by layer 0, mixed towards by the others.</param>
     public Tensor Forward(Tensor x, Rwkv7LayerState state, ref Tensor? vFirst)
     {
+        if (vectors is not null) return ForwardOnKernels(x, state, ref vFirst, wkv.Kernels!, vectors);
         long B = x.shape[0], T = x.shape[1], C = x.shape[2];
         var xx = TokenShift.Previous(x, state.TimeMixShift) - x;
         var (xr, xw, xk) = (x + xx * x_r, x + xx * x_w, x + xx * x_k);
@@ -70,10 +88,30 @@ internal sealed class TimeMix : IDisposable
         return F.linear(y.view(B, T, C).to(x.dtype) * g, output);
     }
 
+    /// <summary>The same on Rag's kernels: the projections and LoRAs stay matmuls; the token shift with its mixes, the
+    /// scan's inputs and its output (GroupNorm, bonus, gate) are one fused pass each.</summary>
+    private Tensor ForwardOnKernels(Tensor x, Rwkv7LayerState state, ref Tensor? vFirst, Rwkv7Kernels kernels, KernelVectors vectors)
+    {
+        var mixed = kernels.ShiftMix(x, state.TimeMixShift, vectors.Mix);  // [6, B, T, C]: r, w, k, v, a, g
+        var (xr, xw, xk, xv, xa, xg) = (mixed[0], mixed[1], mixed[2], mixed[3], mixed[4], mixed[5]);
+        var r = F.linear(xr, receptance);
+        var k = F.linear(xk, key);
+        var v = F.linear(xv, value);
+        var wLora = xw.matmul(w1).tanh().matmul(w2);
+        var aLora = xa.matmul(a1).matmul(a2);
+        var vLora = v1 is null ? null : xv.matmul(v1).matmul(v2!);
+        var g = xg.matmul(g1).sigmoid().matmul(g2);
+        vFirst ??= empty_like(v);  // layer 0's kernel fills it
+        var (rh, logW, kh, vh, a, b) = kernels.WkvInputs(r, k, v, wLora, aLora, vLora, vFirst, vectors);
+        var y = wkv.Forward(rh, logW, kh, vh, a, b, state.Wkv);
+        return F.linear(kernels.WkvOutput(y, rh, kh, vh, g, r_k, ln_x_weight, ln_x_bias), output);
+    }
+
     public void Dispose()
     {
         foreach (var t in new[] { x_r, x_w, x_k, x_v, x_a, x_g, w0, w1, w2, a0, a1, a2, v0, v1, v2, g1, g2,
                                   k_k, k_a, r_k, receptance, key, value, output, ln_x_weight, ln_x_bias })
             t?.Dispose();
+        vectors?.Dispose();
     }
 }

@@ -46,6 +46,9 @@ public sealed class Wkv7
 
     public int ChunkLength { get; }
 
+    /// <summary>Rag's CUDA kernels when they run this model: the time and channel mixes use them around the scan too.</summary>
+    internal Rwkv7Kernels? Kernels => _kernels;
+
     public bool TensorFloat32 { get; }
 
     /// <summary>
