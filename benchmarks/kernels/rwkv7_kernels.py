@@ -7,7 +7,7 @@ a whole synthetic decode step of a published shape.
 
     python3 benchmarks/kernels/rwkv7_kernels.py [--shape 1.5b] [--quick]
 """
-import argparse, ctypes, glob, os, sys, time
+import argparse, ctypes, glob, math, os, sys, time
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -102,7 +102,7 @@ class WkvOutputArgs(ctypes.Structure):
 class SquaredReluArgs(ctypes.Structure):
     _fields_ = [("h", P), ("out", P), ("n", ctypes.c_long)]
 
-PREFILL_BLOCKS_PER_HEAD = 2  # rwkv7.cu ROWS = 32 value rows per block, 4 threads a row (Rwkv7Kernels.cs)
+PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS = 4, 512  # rwkv7.cu WROWS = 16 value rows per block, WTHREADS (Rwkv7Kernels.cs)
 SUFFIX = {torch.bfloat16: "bf16", torch.float16: "f16", torch.float32: "f32"}
 ACT = {"none": 0, "tanh": 1, "sigmoid": 2, "relu2": 3, "logdecay": 4}
 
@@ -174,15 +174,16 @@ def main():
         timings(mod, opts); return
 
     # ---- prefill WKV scan: exactness ----
-    for (B, T, H) in [(2, 300, 2), (1, 1, 3), (1, 17, 1)]:
+    for (B, T, H, strongest) in [(2, 300, 2, False), (1, 1, 3, False), (1, 17, 1, False), (1, 200, 2, True)]:
         r, logw, k, v, a, b = random_wkv_inputs(B, T, H)
+        if strongest: logw.fill_(-math.exp(-0.5))  # the clamp's strongest decay: the chunk's 1/Γ at its largest
         S0 = torch.randn(B, H, 64, 64, device="cuda") * 0.1
         state = S0.clone(); y = torch.full_like(r, float("nan"))
         args = WkvPrefillArgs(ptr(r), ptr(logw), ptr(k), ptr(a), ptr(b), ptr(v), ptr(state), ptr(y), T, H)
-        mod.launch("wkv7_prefill", B * H * PREFILL_BLOCKS_PER_HEAD, 64 // PREFILL_BLOCKS_PER_HEAD * 4, [args]); torch.cuda.synchronize()
+        mod.launch("wkv7_prefill", B * H * PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, [args]); torch.cuda.synchronize()
         y_ref, S_ref = wkv_reference(r, logw, k, v, a, b, S0)
-        results.append((f"wkv7_prefill B{B} T{T} H{H} y", rel(y, y_ref), 1e-5))
-        results.append((f"wkv7_prefill B{B} T{T} H{H} state", rel(state, S_ref), 1e-5))
+        results.append((f"wkv7_prefill B{B} T{T} H{H}{' strongest decay' if strongest else ''} y", rel(y, y_ref), 1e-5))
+        results.append((f"wkv7_prefill B{B} T{T} H{H}{' strongest decay' if strongest else ''} state", rel(state, S_ref), 1e-5))
 
     # ---- GEMV: every dtype, batch sizes, activations, several jobs in one launch ----
     for dtype in (torch.bfloat16, torch.float16, torch.float32):
@@ -338,9 +339,9 @@ def timings(mod, opts):
     r, logw, k, v, a, b = random_wkv_inputs(1, T, H)
     state = torch.zeros(1, H, 64, 64, device="cuda"); y = torch.empty_like(r)
     args = WkvPrefillArgs(ptr(r), ptr(logw), ptr(k), ptr(a), ptr(b), ptr(v), ptr(state), ptr(y), T, H)
-    for _ in range(2): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, 64 // PREFILL_BLOCKS_PER_HEAD * 4, [args])
+    for _ in range(2): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, [args])
     torch.cuda.synchronize(); t0 = time.perf_counter(); n = 5
-    for _ in range(n): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, 64 // PREFILL_BLOCKS_PER_HEAD * 4, [args])
+    for _ in range(n): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, [args])
     torch.cuda.synchronize(); ms = (time.perf_counter() - t0) / n * 1e3
     print(f"\nwkv7_prefill {opts.shape} (H={H}), one layer of {T} tokens: {ms:.2f} ms ({ms * 16384 / T:.2f} ms per 16k tokens)")
     del r, logw, k, v, a, b, y

@@ -13,7 +13,8 @@ internal sealed class Rwkv7Kernels
 {
     public const string SourceFile = "rwkv7.cu";
     public const int HeadSize = 64;
-    private const int PrefillBlocksPerHead = 2;  // rwkv7.cu: ROWS = 32 value rows per block, 4 threads a row
+    private const int PrefillBlocksPerHead = 4;  // rwkv7.cu: WROWS = 16 value rows per block
+    private const int PrefillThreads = 512;      // rwkv7.cu: WTHREADS
 
     private Rwkv7Kernels(CudaModule module, ScalarType dtype)
     {
@@ -82,7 +83,7 @@ internal sealed class Rwkv7Kernels
         };
         // On libtorch's stream: the inputs may go back to its allocator once this returns, and anything that reuses
         // their memory is queued after this kernel.
-        Module.Launch("wkv7_prefill", (int)(B * H) * PrefillBlocksPerHead, HeadSize / PrefillBlocksPerHead * 4, args);
+        Module.Launch("wkv7_prefill", (int)(B * H) * PrefillBlocksPerHead, PrefillThreads, args);
         return y.MoveToOuterDisposeScope();
     }
 

@@ -74,26 +74,27 @@ __device__ float block_sum(float v, float* scratch)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Prefill: the WKV-7 recurrence over T tokens, per head, exactly as the reference kernel computes it:
+// Prefill: the WKV-7 recurrence over T tokens, per head, as the reference kernel defines it
 //   S_t = S_{t-1} (diag(w_t) + a_t b_tᵀ) + v_t k_tᵀ,    y_t = S_t r_t        (S: value × key, 64 × 64, fp32)
-// The rows of S evolve independently given the step's shared vectors (w, a, b, k, r), so one block per (batch,
-// head) gives each row to 4 threads (16 key columns each): a step is 16-wide dot products, two shuffles for S a and
-// two for y. A head's 64 rows are split over 2 blocks of 32 rows. The step vectors are staged in shared memory CH
-// steps at a time, the next chunk prefetched into registers while the current one runs. A step's time is the
-// latency of its dependent chain (one warp per scheduler), so the split barely matters: on an H200, 16k tokens of
-// 32 heads take 4.9 ms per layer with 2 blocks of 32 rows and 12-step chunks, 5.7 ms with 4 × 16 rows and 8 steps.
+// taken WC steps at a time (a sequential scan is latency-bound: 4.9 ms per layer per 16k tokens of 32 heads on an
+// H200). Inside a chunk starting from S, with the cumulative decay
+// Γ_s = w_1 ⊙ … ⊙ w_s (per key column) and u_s = S_{s-1} a_s, the state is
+//   S_s = S Γ_s + Σ_{s'≤s} (u_s' b_s'ᵀ + v_s' k_s'ᵀ) diag(Γ_s / Γ_s'),
+// so with a'_s = a_s ⊙ Γ_{s-1}, r'_s = r_s ⊙ Γ_s, b'_s = b_s / Γ_s, k'_s = k_s / Γ_s (rows of A', R', B', K'):
+//   U = A' Sᵀ + tril₋(A'B'ᵀ) U + tril₋(A'K'ᵀ) V        (solved row by row: U's row s needs rows before it)
+//   Y = R' Sᵀ + tril(R'B'ᵀ) U + tril(R'K'ᵀ) V
+//   S ← (S + Uᵀ B' + Vᵀ K') diag(Γ_WC)
+// Every product is an independent dot product, so a chunk is a few wide steps instead of WC dependent ones. The
+// decay is soft-clamped to w ≥ e^-e^-0.5 ≈ 0.545, so over 16 steps 1/Γ ≤ 1.7e4: fp32 keeps every factor exact to
+// a few ulp. A block takes WROWS value rows of one head (the rows evolve independently given the step vectors).
 // ---------------------------------------------------------------------------------------------------------------
 
-__device__ __forceinline__ void load16(const float4* p, float* o)
-{
-#pragma unroll
-    for (int m = 0; m < 4; m++) { float4 x = p[m]; o[4 * m] = x.x; o[4 * m + 1] = x.y; o[4 * m + 2] = x.z; o[4 * m + 3] = x.w; }
-}
-
-#define CH 12           // steps per staged chunk
-#define QSTRIDE 20      // a quarter (16 floats) padded to 20: the four quarters a warp reads sit in distinct banks
-#define ROWS 32         // value rows per block: 128 threads
-#define STAGED (6 * CH * 16 / (ROWS * 4))  // float4 each thread stages per chunk
+#define WC 16         // steps per chunk
+#define WROWS 16      // value rows per block: 4 blocks per head
+#define WTHREADS 512  // 16 warps
+#define WSTRIDE 68    // a 64-float row padded to 68: the A/B fragment loads of a warp hit distinct banks
+#define VSTRIDE 24    // [step][value row] matrices, read as fragments along the step
+#define MSTRIDE 20    // [step][step] Gram matrices
 
 struct WkvPrefillArgs
 {
@@ -103,88 +104,272 @@ struct WkvPrefillArgs
     int T, H;
 };
 
-extern "C" __global__ void __launch_bounds__(ROWS * 4) wkv7_prefill(WkvPrefillArgs p)
+// Tensor-core products in fp32 accuracy ("3xTF32"): x = hi + lo with hi = x cut to tf32's 10 mantissa bits and
+// lo = (x - hi) cut the same way, so x·y ≈ hi·hi + hi·lo + lo·hi keeps ~21 bits where one tf32 product
+// keeps 10. Fragments of mma.m16n8k8 (g = lane / 4, q = lane % 4):
+//   A 16×8: (g, q) (g+8, q) (g, q+4) (g+8, q+4)    B 8×8: (q, g) (q+4, g)    C 16×8: (g, 2q) (g, 2q+1) (g+8, 2q) (g+8, 2q+1)
+__device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsigned* b)
 {
-    __shared__ float4 steps[2][CH][5][QSTRIDE];  // r, w, k, a, b of each step: 4 quarters of 16, padded to 20
-    __shared__ float values[2][CH][64];
+    asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
 
-    const int bh = blockIdx.x / (64 / ROWS), batch = bh / p.H, h = bh % p.H;
-    const int i = (blockIdx.x % (64 / ROWS)) * ROWS + (threadIdx.x >> 2), q = threadIdx.x & 3;  // value row i, key columns q*16 ..
-    const long rowStride = (long)p.H * 64;                  // between consecutive tokens
+// Three accumulators (hi·hi and the two cross terms) keep the dependent chains of mma short.
+struct Acc3
+{
+    float c[4], x1[4], x2[4];
+    __device__ __forceinline__ void init(float c0, float c1, float c2, float c3)
+    {
+        c[0] = c0; c[1] = c1; c[2] = c2; c[3] = c3;
+#pragma unroll
+        for (int m = 0; m < 4; m++) x1[m] = x2[m] = 0;
+    }
+    __device__ __forceinline__ float get(int m) const { return c[m] + (x1[m] + x2[m]); }
+    __device__ __forceinline__ void mma(const float* a, const float* b)  // += a b, fp32 accuracy
+    {
+        unsigned ah[4], al[4], bh[2], bl[2];
+#pragma unroll
+        for (int m = 0; m < 4; m++) { ah[m] = __float_as_uint(a[m]) & 0xffffe000u; al[m] = __float_as_uint(a[m] - __uint_as_float(ah[m])) & 0xffffe000u; }
+#pragma unroll
+        for (int m = 0; m < 2; m++) { bh[m] = __float_as_uint(b[m]) & 0xffffe000u; bl[m] = __float_as_uint(b[m] - __uint_as_float(bh[m])) & 0xffffe000u; }
+        mma_tf32(x1, al, bh);
+        mma_tf32(x2, ah, bl);
+        mma_tf32(c, ah, bh);
+    }
+};
+
+// Fragment loads from shared matrices stored row-major (x[row][col], row stride ld): A or B as stored or transposed.
+__device__ __forceinline__ void load_a(float* a, const float* x, int ld, int m0, int k0, bool transposed)
+{
+    const int g = (threadIdx.x & 31) >> 2, q = threadIdx.x & 3;
+    if (!transposed) { a[0] = x[(m0 + g) * ld + k0 + q]; a[1] = x[(m0 + g + 8) * ld + k0 + q]; a[2] = x[(m0 + g) * ld + k0 + q + 4]; a[3] = x[(m0 + g + 8) * ld + k0 + q + 4]; }
+    else { a[0] = x[(k0 + q) * ld + m0 + g]; a[1] = x[(k0 + q) * ld + m0 + g + 8]; a[2] = x[(k0 + q + 4) * ld + m0 + g]; a[3] = x[(k0 + q + 4) * ld + m0 + g + 8]; }
+}
+__device__ __forceinline__ void load_b(float* b, const float* x, int ld, int k0, int n0, bool stored_nk)
+{
+    const int g = (threadIdx.x & 31) >> 2, q = threadIdx.x & 3;
+    if (stored_nk) { b[0] = x[(n0 + g) * ld + k0 + q]; b[1] = x[(n0 + g) * ld + k0 + q + 4]; }
+    else { b[0] = x[(k0 + q) * ld + n0 + g]; b[1] = x[(k0 + q + 4) * ld + n0 + g]; }
+}
+
+extern "C" __global__ void __launch_bounds__(WTHREADS, 1) wkv7_prefill(WkvPrefillArgs p)
+{
+    enum { R = 0, LOGW = 1, K = 2, A = 3, B = 4 };      // the step vectors, transformed in place into r', k', a', b'
+    enum { AB = 0, AK = 1, RB = 2, RK = 3 };             // the Gram matrices
+    __shared__ __align__(16) float vec[5][WC][WSTRIDE];
+    __shared__ __align__(16) float S[WROWS][WSTRIDE];    // the block's rows of the state
+    __shared__ __align__(16) float vs[WC][VSTRIDE], U[WC][VSTRIDE], Pa[WC][VSTRIDE], Pr[WC][VSTRIDE];  // Pa = A'Sᵀ, Pr = R'Sᵀ
+    __shared__ __align__(16) float M[4][WC][MSTRIDE];
+    __shared__ float gammaEnd[64];
+
+    const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, q = lane & 3;
+    const int bh = blockIdx.x / (64 / WROWS), batch = bh / p.H, h = bh % p.H, i0 = (blockIdx.x % (64 / WROWS)) * WROWS;
+    const long rowStride = (long)p.H * 64;
     const long base = (long)batch * p.T * rowStride + (long)h * 64;
+    float* state = p.state + ((long)bh * 64 + i0) * 64;
 
-    // Staging: a chunk is 6 vectors × CH steps × 16 float4; each thread moves STAGED of them.
-    float4 pending[STAGED];
+    // Staging: r, log w, k, a, b are WC × 16 float4 each, then v is WC × WROWS/4 float4; each thread moves up to 3,
+    // the same ones every chunk (where from, which step, where to are worked out once).
+    constexpr int STEP4 = 5 * WC * 16, ALL4 = STEP4 + WC * WROWS / 4, MOVES = (ALL4 + WTHREADS - 1) / WTHREADS;
+    const float* from[MOVES];
+    float4* to[MOVES];
+    int fromStep[MOVES];
+#pragma unroll
+    for (int m = 0; m < MOVES; m++)
+    {
+        const int f = tid + WTHREADS * m, v = f / (WC * 16);
+        const bool isV = f >= STEP4;
+        fromStep[m] = f >= ALL4 ? 1 << 30 : isV ? (f - STEP4) / (WROWS / 4) : (f / 16) % WC;  // past every T when unused
+        from[m] = (isV ? p.v + i0 + ((f - STEP4) % (WROWS / 4)) * 4
+                       : (v == R ? p.r : v == LOGW ? p.logw : v == K ? p.k : v == A ? p.a : p.b) + (f % 16) * 4) + base;
+        to[m] = f >= ALL4 ? nullptr : isV ? (float4*)&vs[fromStep[m]][((f - STEP4) % (WROWS / 4)) * 4]
+                                           : (float4*)&vec[v][fromStep[m]][(f % 16) * 4];
+    }
+    float4 pending[MOVES];
     auto fetch = [&](int chunk) {
 #pragma unroll
-        for (int m = 0; m < STAGED; m++)
+        for (int m = 0; m < MOVES; m++)
         {
-            int f = threadIdx.x + ROWS * 4 * m, vec = f / (CH * 16), rem = f % (CH * 16), s = rem / 16, j4 = rem % 16;
-            int t = chunk * CH + s;
-            const float* src = vec == 0 ? p.r : vec == 1 ? p.logw : vec == 2 ? p.k : vec == 3 ? p.a : vec == 4 ? p.b : p.v;
-            pending[m] = t < p.T ? *(const float4*)(src + base + t * rowStride + j4 * 4) : make_float4(0, 0, 0, 0);
+            const int t = chunk * WC + fromStep[m];
+            pending[m] = t < p.T ? *(const float4*)(from[m] + t * rowStride) : make_float4(0, 0, 0, 0);
         }
     };
-    auto stage = [&](int buffer) {
+    auto stage = [&]() {  // steps past T stay zero: log w = 0 (w = 1) and k = v = a = b = 0 leave S as it is
 #pragma unroll
-        for (int m = 0; m < STAGED; m++)
-        {
-            int f = threadIdx.x + ROWS * 4 * m, vec = f / (CH * 16), rem = f % (CH * 16), s = rem / 16, j4 = rem % 16;
-            float4 x = pending[m];
-            if (vec == 1) x = make_float4(__expf(x.x), __expf(x.y), __expf(x.z), __expf(x.w));  // w = exp(log w)
-            if (vec < 5) steps[buffer][s][vec][(j4 >> 2) * (QSTRIDE / 4) + (j4 & 3)] = x;
-            else *(float4*)&values[buffer][s][j4 * 4] = x;
-        }
+        for (int m = 0; m < MOVES; m++)
+            if (to[m]) *to[m] = pending[m];
     };
 
-    float S[16];
-    float* row = p.state + ((long)bh * 64 + i) * 64 + q * 16;
-#pragma unroll
-    for (int j = 0; j < 16; j += 4) { float4 x = *(const float4*)(row + j); S[j] = x.x; S[j + 1] = x.y; S[j + 2] = x.z; S[j + 3] = x.w; }
-
-    const int chunks = (p.T + CH - 1) / CH;
+    for (int e = tid; e < WROWS * 16; e += WTHREADS)
+        *(float4*)&S[e / 16][(e % 16) * 4] = *(const float4*)(state + (e / 16) * 64 + (e % 16) * 4);
+    const int chunks = (p.T + WC - 1) / WC;
     fetch(0);
-    stage(0);
+    stage();
     __syncthreads();
     for (int c = 0; c < chunks; c++)
     {
-        const int cur = c & 1;
         if (c + 1 < chunks) fetch(c + 1);
-        // Unrolled so one step's y reduction overlaps the next step's S a. Steps past T were staged as w = 1 and
-        // k = v = a = b = 0, which leave S as it is.
-#pragma unroll
-        for (int s = 0; s < CH; s++)
+
+        // 1. Decays, one key column per thread, one product per group of 64 (a' with Γ_{s-1}, r' with Γ_s, b' and k'
+        //    with 1/Γ_s) and half of the steps per half of the block (the second half starts from Γ_{WC/2}).
         {
-            float r[16], w[16], k[16], a[16], b[16];
-            load16(&steps[cur][s][0][q * (QSTRIDE / 4)], r);
-            load16(&steps[cur][s][1][q * (QSTRIDE / 4)], w);
-            load16(&steps[cur][s][2][q * (QSTRIDE / 4)], k);
-            load16(&steps[cur][s][3][q * (QSTRIDE / 4)], a);
-            load16(&steps[cur][s][4][q * (QSTRIDE / 4)], b);
-            const float v = values[cur][s][i];
-            float sa[4] = {0, 0, 0, 0}, y[4] = {0, 0, 0, 0};  // four partial sums: short dependency chains
+            const int j = tid & 63, group = (tid >> 6) & 3, s0 = (tid >> 8) * (WC / 2);
+            const int x = group == 0 ? A : group == 1 ? R : group == 2 ? B : K;
+            float logw[WC / 2], value[WC / 2], logGamma = 0;
 #pragma unroll
-            for (int j = 0; j < 16; j++) sa[j & 3] = fmaf(S[j], a[j], sa[j & 3]);
-            float saTotal = (sa[0] + sa[1]) + (sa[2] + sa[3]);
-            saTotal += __shfl_xor_sync(0xffffffffu, saTotal, 1);
-            saTotal += __shfl_xor_sync(0xffffffffu, saTotal, 2);
+            for (int s = 0; s < WC / 2; s++) { logw[s] = vec[LOGW][s0 + s][j]; value[s] = vec[x][s0 + s][j]; }
+            if (s0 > 0)
 #pragma unroll
-            for (int j = 0; j < 16; j++)
+                for (int s = 0; s < WC / 2; s++) logGamma += vec[LOGW][s][j];
+#pragma unroll
+            for (int s = 0; s < WC / 2; s++)
             {
-                S[j] = fmaf(S[j], w[j], fmaf(saTotal, b[j], v * k[j]));
-                y[j & 3] = fmaf(S[j], r[j], y[j & 3]);
+                const float before = logGamma;
+                logGamma += logw[s];
+                vec[x][s0 + s][j] = value[s] * __expf(group == 0 ? before : group == 1 ? logGamma : -logGamma);
             }
-            float yTotal = (y[0] + y[1]) + (y[2] + y[3]);
-            yTotal += __shfl_xor_sync(0xffffffffu, yTotal, 1);
-            yTotal += __shfl_xor_sync(0xffffffffu, yTotal, 2);
-            const int t = c * CH + s;
-            if (q == 0 && t < p.T) p.y[base + t * rowStride + i] = yTotal;
+            if (group == 1 && s0 > 0) gammaEnd[j] = __expf(logGamma);
         }
-        if (c + 1 < chunks) stage(cur ^ 1);
         __syncthreads();
-    }
+
+        // 2. Warps 0-7: the Gram matrices [A'; R'] [B'; K']ᵀ, one 16×8 tile each, lower triangles kept.
+        //    Warps 8-11: P = [A'; R'] Sᵀ, one 16×8 tile each. Both reduce over the 64 key columns.
+        if (warp < 12)
+        {
+            const bool gram = warp < 8;
+            const int tile = gram ? warp : warp - 8, n0 = (tile & 1) * 8;
+            const int x = (gram ? tile >> 2 : tile >> 1) == 0 ? A : R;
+            const float* other = gram ? &vec[(tile & 3) < 2 ? B : K][0][0] : &S[0][0];
+            Acc3 even, odd;  // alternate k-steps: two independent chains
+            even.init(0, 0, 0, 0);
+            odd.init(0, 0, 0, 0);
+            float a[4], b[2];
 #pragma unroll
-    for (int j = 0; j < 16; j += 4) *(float4*)(row + j) = make_float4(S[j], S[j + 1], S[j + 2], S[j + 3]);
+            for (int k0 = 0; k0 < 64; k0 += 8)
+            {
+                load_a(a, &vec[x][0][0], WSTRIDE, 0, k0, false);
+                load_b(b, other, WSTRIDE, k0, n0, true);
+                (k0 & 8 ? odd : even).mma(a, b);
+            }
+            const int which = (x == A ? AB : RB) + ((tile & 3) < 2 ? 0 : 1);  // AB, AK, RB, RK
+#pragma unroll
+            for (int m = 0; m < 4; m++)
+            {
+                const int s = g + (m >> 1) * 8, col = n0 + 2 * q + (m & 1);
+                const float value = even.get(m) + odd.get(m);
+                if (gram) M[which][s][col] = (x == A ? col < s : col <= s) ? value : 0;
+                else (x == A ? Pa : Pr)[s][col] = value;
+            }
+        }
+        __syncthreads();
+
+        // 3. Warps 0-1: U = (I - tril₋(A'B'ᵀ))⁻¹ (A'Sᵀ + tril₋(A'K'ᵀ) V): the right-hand side as two tiles, then warp 0
+        //    row by row, one value row per lane (u_s needs every u before it). Meanwhile the parts that need no U:
+        //    warps 8-15 S + Vᵀ K' (one 16×8 tile of key columns each), warps 2-3 R'Sᵀ + tril(R'K'ᵀ) V (one of value rows).
+        Acc3 acc;
+        float a[4], b[2];
+        if (warp < 2)
+        {
+            const int n0 = warp * 8;
+            acc.init(Pa[g][n0 + 2 * q], Pa[g][n0 + 2 * q + 1], Pa[g + 8][n0 + 2 * q], Pa[g + 8][n0 + 2 * q + 1]);
+#pragma unroll
+            for (int k0 = 0; k0 < WC; k0 += 8)
+            {
+                load_a(a, &M[AK][0][0], MSTRIDE, 0, k0, false);
+                load_b(b, &vs[0][0], VSTRIDE, k0, n0, false);
+                acc.mma(a, b);
+            }
+            U[g][n0 + 2 * q] = acc.get(0); U[g][n0 + 2 * q + 1] = acc.get(1);
+            U[g + 8][n0 + 2 * q] = acc.get(2); U[g + 8][n0 + 2 * q + 1] = acc.get(3);
+            asm volatile("bar.sync 1, 64;" ::: "memory");  // warps 0 and 1 only
+            if (warp == 0 && lane < WROWS)
+            {
+                float u[WC];
+#pragma unroll
+                for (int s = 0; s < WC; s++)
+                {
+                    u[s] = U[s][lane];
+#pragma unroll
+                    for (int s2 = 0; s2 < s; s2 += 4)
+                    {
+                        const float4 m4 = *(const float4*)&M[AB][s][s2];  // zero past the diagonal
+                        u[s] += m4.x * u[s2];
+                        if (s2 + 1 < s) u[s] += m4.y * u[s2 + 1];
+                        if (s2 + 2 < s) u[s] += m4.z * u[s2 + 2];
+                        if (s2 + 3 < s) u[s] += m4.w * u[s2 + 3];
+                    }
+                    U[s][lane] = u[s];
+                }
+            }
+        }
+        else if (warp >= 8)
+        {
+            const int n0 = (warp - 8) * 8;
+            acc.init(S[g][n0 + 2 * q], S[g][n0 + 2 * q + 1], S[g + 8][n0 + 2 * q], S[g + 8][n0 + 2 * q + 1]);
+#pragma unroll
+            for (int k0 = 0; k0 < WC; k0 += 8)
+            {
+                load_a(a, &vs[0][0], VSTRIDE, 0, k0, true);
+                load_b(b, &vec[K][0][0], WSTRIDE, k0, n0, false);
+                acc.mma(a, b);
+            }
+        }
+        else if (warp <= 3)
+        {
+            const int n0 = (warp - 2) * 8;
+            acc.init(Pr[g][n0 + 2 * q], Pr[g][n0 + 2 * q + 1], Pr[g + 8][n0 + 2 * q], Pr[g + 8][n0 + 2 * q + 1]);
+#pragma unroll
+            for (int k0 = 0; k0 < WC; k0 += 8)
+            {
+                load_a(a, &M[RK][0][0], MSTRIDE, 0, k0, false);
+                load_b(b, &vs[0][0], VSTRIDE, k0, n0, false);
+                acc.mma(a, b);
+            }
+        }
+        __syncthreads();
+
+        // 4. The parts with U: warps 8-15 S ← (S + Vᵀ K' + Uᵀ B') diag(Γ_WC), warps 2-3 y += tril(R'B'ᵀ) U.
+        if (warp >= 8)
+        {
+            const int n0 = (warp - 8) * 8;
+#pragma unroll
+            for (int k0 = 0; k0 < WC; k0 += 8)
+            {
+                load_a(a, &U[0][0], VSTRIDE, 0, k0, true);
+                load_b(b, &vec[B][0][0], WSTRIDE, k0, n0, false);
+                acc.mma(a, b);
+            }
+            const float g0 = gammaEnd[n0 + 2 * q], g1 = gammaEnd[n0 + 2 * q + 1];
+            S[g][n0 + 2 * q] = acc.get(0) * g0; S[g][n0 + 2 * q + 1] = acc.get(1) * g1;
+            S[g + 8][n0 + 2 * q] = acc.get(2) * g0; S[g + 8][n0 + 2 * q + 1] = acc.get(3) * g1;
+        }
+        else if (warp >= 2 && warp <= 3)
+        {
+            const int n0 = (warp - 2) * 8;
+#pragma unroll
+            for (int k0 = 0; k0 < WC; k0 += 8)
+            {
+                load_a(a, &M[RB][0][0], MSTRIDE, 0, k0, false);
+                load_b(b, &U[0][0], VSTRIDE, k0, n0, false);
+                acc.mma(a, b);
+            }
+#pragma unroll
+            for (int m = 0; m < 4; m++)
+            {
+                const int token = c * WC + g + (m >> 1) * 8;
+                if (token < p.T) p.y[base + token * rowStride + i0 + n0 + 2 * q + (m & 1)] = acc.get(m);
+            }
+        }
+        __syncthreads();
+        if (c + 1 < chunks)
+        {
+            stage();
+            __syncthreads();
+        }
+    }
+    for (int e = tid; e < WROWS * 16; e += WTHREADS)
+        *(float4*)(state + (e / 16) * 64 + (e % 16) * 4) = *(const float4*)&S[e / 16][(e % 16) * 4];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
