@@ -18,8 +18,10 @@ namespace Rag.Generator.Model;
 ///   M_t = Γ_t M_0 + Σ_{s≤t} Γ_t Γ_s⁻¹ (b_s u_sᵀ + k_s v_sᵀ)
 /// </code>
 /// so the rows U of a chunk satisfy the unit lower-triangular system (I - A_ab) U = Ã M_0 + A_ak V (WY/UT form)
-/// and the outputs are Y = (R̃ + A_rb W) M_0 + A_rb U_0 + A_rk V, all matmuls (the unit triangular system is inverted by repeated squaring);
-/// the chunk-to-chunk state updates are composed by a parallel scan. Memory is O(T·L), never T×T. Everything here is fp32.
+/// and the outputs are Y = (R̃ + A_rb W) M_0 + A_rb U_0 + A_rk V, all matmuls. On a GPU the unit triangular system is
+/// inverted by repeated squaring and the chunk-to-chunk state updates are composed by a parallel scan (few, wide
+/// launches); a CPU solves the system and steps the chunks one after another (fewer FLOPs). Memory is O(T·L), never
+/// T×T. Everything here is fp32.
 /// </summary>
 public sealed class Wkv7
 {
@@ -121,22 +123,61 @@ public sealed class Wkv7
         var rB = rDecayed.matmul(bGrown.mT) * lowerWithDiagonal; // s ≤ t
         var rK = rDecayed.matmul(kGrown.mT) * lowerWithDiagonal;
 
-        // U = W M_0 + U_0 with (I - A_ab) W = Ã and (I - A_ab) U_0 = A_ak V.
-        var inverse = UnitLowerInverse(aB);
-        var w = inverse.matmul(aDecayed);
-        var u0 = inverse.matmul(aK.matmul(v));
+        // U = W M_0 + U_0 with (I - A_ab) W = Ã and (I - A_ab) U_0 = A_ak V. A CPU runs FLOPs rather than launches, so
+        // it solves the triangular system directly (L² per column instead of the squarings' 2·log2(L)·L²).
+        Tensor w, u0;
+        if (r.device.type == DeviceType.CPU)
+        {
+            var solved = linalg.solve_triangular(eye(L, device: r.device) - aB, cat([aDecayed, aK.matmul(v)], -1),
+                upper: false, unitriangular: true);
+            (w, u0) = (solved.narrow(-1, 0, N), solved.narrow(-1, N, N));
+        }
+        else
+        {
+            var inverse = UnitLowerInverse(aB);
+            (w, u0) = (inverse.matmul(aDecayed), inverse.matmul(aK.matmul(v)));
+        }
         // Y = Q M_0 + Y_0.
         var q = rDecayed + rB.matmul(w);
         var y = rB.matmul(u0) + rK.matmul(v);
 
         // Chunk to chunk the state is affine in itself: M_next = A M + C with
         //   A = diag(Γ_L) + (Γ_L Γ⁻¹ B)ᵀ W,   C = (Γ_L Γ⁻¹ B)ᵀ U_0 + (Γ_L Γ⁻¹ K)ᵀ V,
-        // computed for every chunk at once. An inclusive scan over chunks (Hillis–Steele: log2(chunks) rounds
-        // of batched matmuls, instead of one small sequential step per chunk) composes them so that
-        // M after chunk c = (A_c⋯A_0) M_0 + C'_c.
+        // computed for every chunk at once, then applied chunk after chunk on a CPU (one N³ product each). A GPU
+        // composes them with an inclusive scan instead (Hillis–Steele: log2(chunks) rounds of batched matmuls, not one
+        // small launch per chunk), so that M after chunk c = (A_c⋯A_0) M_0 + C'_c.
         long bh = batch * H;
         var transitions = (bToEnd.mT.matmul(w) + gEnd.exp().mT * eye(N, device: r.device)).reshape(bh, chunks, N, N);
         var inputs = (bToEnd.mT.matmul(u0) + kToEnd.mT.matmul(v)).reshape(bh, chunks, N, N);
+        var m0 = state.mT.reshape(bh, 1, N, N);             // M = Sᵀ: key × value
+        var ends = r.device.type == DeviceType.CPU           // M after each chunk: [B·H, chunks, N, N]
+            ? ChunkByChunk(transitions, inputs, m0)
+            : Scan(transitions, inputs, m0);
+        var starts = cat([m0, ends.narrow(1, 0, chunks - 1)], 1);
+        y.add_(q.matmul(starts.view(batch, H, chunks, N, N)));
+        state.copy_(ends.select(1, chunks - 1).view(batch, H, N, N).mT);
+
+        // [B, H, chunks, L, N] → [B, T, H, N]
+        return y.permute(0, 2, 3, 1, 4).reshape(batch, chunks * L, H, N).narrow(1, 0, T).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>M after each chunk, one chunk after another: M_c = A_c M_{c-1} + C_c.</summary>
+    private static Tensor ChunkByChunk(Tensor transitions, Tensor inputs, Tensor m0)
+    {
+        var ends = empty_like(inputs);
+        var m = m0.squeeze(1);
+        for (long c = 0; c < inputs.shape[1]; c++)
+            m = ends.select(1, c).copy_(transitions.select(1, c).matmul(m).add_(inputs.select(1, c)));
+        return ends;
+    }
+
+    /// <summary>
+    /// M after each chunk from an inclusive scan of the affine maps (consumes <paramref name="transitions"/> and
+    /// <paramref name="inputs"/>): after round d, chunk c holds the composition of chunks c - 2d + 1 .. c.
+    /// </summary>
+    private static Tensor Scan(Tensor transitions, Tensor inputs, Tensor m0)
+    {
+        long chunks = inputs.shape[1];
         for (long d = 1; d < chunks; d *= 2)
         {
             // Chunks c ≥ d take on chunk c - d's prefix; both products read the pre-round values, so they
@@ -148,14 +189,7 @@ public sealed class Wkv7
             inputs.narrow(1, d, chunks - d).add_(composedInputs);
             later.copy_(composedTransitions);
         }
-        var m0 = state.mT.reshape(bh, 1, N, N);             // M = Sᵀ: key × value
-        var ends = transitions.matmul(m0).add_(inputs);     // M after each chunk: [B·H, chunks, N, N]
-        var starts = cat([m0, ends.narrow(1, 0, chunks - 1)], 1);
-        y.add_(q.matmul(starts.view(batch, H, chunks, N, N)));
-        state.copy_(ends.select(1, chunks - 1).view(batch, H, N, N).mT);
-
-        // [B, H, chunks, L, N] → [B, T, H, N]
-        return y.permute(0, 2, 3, 1, 4).reshape(batch, chunks * L, H, N).narrow(1, 0, T).contiguous().MoveToOuterDisposeScope();
+        return transitions.matmul(m0).add_(inputs);
     }
 
     /// <summary>
