@@ -70,6 +70,16 @@ public sealed class CliBadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Kernels_on_where_they_cannot_run_is_one_line()
+    {
+        // --device cpu: the same on a machine with a GPU as on CI's.
+        var result = await _cli.RunAsync(["model", "check", "--model", TinyRwkv.ModelPath, "--expected", TinyRwkv.ExpectedLogitsPath,
+            "--device", "cpu", "--kernels", "on"]);
+
+        AssertOneLine(result, "Rag's kernels (Generator:Kernels) need a CUDA device; the model runs on 'cpu'.", exitCode: 1);
+    }
+
+    [Fact]
     public async Task Serve_on_a_port_in_use_is_one_line()
     {
         var holder = new TcpListener(IPAddress.Loopback, 0);
@@ -91,9 +101,9 @@ public sealed class CliBadInputTests : IDisposable
     private static Dictionary<string, string> GeneratorEnvironment(string model, string vocab) =>
         new() { ["Generator__ModelPath"] = model, ["Generator__VocabPath"] = vocab };
 
-    private static void AssertOneLine(CliProcess.Result result, string message)
+    private static void AssertOneLine(CliProcess.Result result, string message, int exitCode = 2)
     {
-        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.True(result.ExitCode == exitCode, result.ToString());
         var line = Assert.Single(result.StderrLines);
         Assert.StartsWith("error: ", line);
         Assert.Contains(message, line);

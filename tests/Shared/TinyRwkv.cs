@@ -12,6 +12,9 @@ internal static class TinyRwkv
 
     public static string ModelPath => TestData.Path("rwkv7", "rwkv7-tiny-a.pth");
 
+    /// <summary>The reference implementation's logits for the fixture's cases (rag model check --expected).</summary>
+    public static string ExpectedLogitsPath => TestData.Path("rwkv7", "rwkv7-tiny-a-expected.safetensors");
+
     public static string VocabPath => Vocab.Value;
 
     private static string WriteVocab()

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Rag.Generator.Generation;
+using Rag.Generator.Kernels;
 using Rag.Generator.Model;
 using static TorchSharp.torch;
 
@@ -10,13 +12,16 @@ public sealed record PrefillStage(string Stage, double Milliseconds, double Tflo
 /// <summary>
 /// Where prefill time goes: the same shapes as one prefill of <c>tokens</c>, split into the dense
 /// projections (r, k, v, output, channel mix: plain matmuls in the model dtype), the LoRAs, the WKV
-/// operator (fp32, chunked) and the head, each run alone and CUDA-synchronised. What the stages do not
-/// cover of the measured total is elementwise work (token shift, norms, activations, gates) and launches.
+/// operator (fp32: Rag's CUDA scan where the options' kernels load, else the chunked tensor-op form) and the head,
+/// each run alone and CUDA-synchronised. What the stages do not cover of the measured total is elementwise work
+/// (token shift, norms, activations, gates) and launches.
 /// </summary>
 public static class PrefillBreakdown
 {
-    public static IReadOnlyList<PrefillStage> Measure(Rwkv7Config c, Device device, ScalarType dtype, long tokens, int chunkLength, int repeats = 3)
+    public static IReadOnlyList<PrefillStage> Measure(Rwkv7Config c, GeneratorOptions options, long tokens, int repeats = 3)
     {
+        var (device, dtype) = (options.ResolveDevice(), options.ResolveDtype());
+        var kernels = Rwkv7Kernels.Load(c, device, dtype, options.ResolveKernels(), options.NvrtcPath, options.KernelCacheDirectory, out _);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         long C = c.EmbeddingSize, F = c.FfnSize, H = c.HeadCount, N = c.HeadSize;
@@ -50,7 +55,7 @@ public static class PrefillBreakdown
             }
         });
 
-        var wkv = new Wkv7(chunkLength, tensorFloat32: dtype != ScalarType.Float32);
+        var wkv = new Wkv7(options.ChunkLength, tensorFloat32: dtype != ScalarType.Float32, kernels);
         Tensor Input() => randn([1, tokens, H, N], ScalarType.Float32, device) * 0.1;
         var (r, k, v) = (Input(), Input(), Input());
         var logW = -rand([1, tokens, H, N], ScalarType.Float32, device) * 0.6 - 0.01;
@@ -61,7 +66,7 @@ public static class PrefillBreakdown
         double wkvMs = Time(device, repeats, () =>
         {
             for (int layer = 0; layer < c.LayerCount; layer++)
-                wkv.Chunked(r, logW, k, v, a, b, state).Dispose();
+                wkv.Forward(r, logW, k, v, a, b, state).Dispose();
         });
 
         var head = randn([C, c.VocabSize], dtype, device) * 0.02;
@@ -71,7 +76,7 @@ public static class PrefillBreakdown
         [
             new("projections (r,k,v,o,ffn)", projections, projectionFlops / projections / 1e9),
             new("loras (w,a,v,g)", loras, loraFlops / loras / 1e9),
-            new("wkv (chunked)", wkvMs, wkvFlops / wkvMs / 1e9),
+            new(kernels is null ? "wkv (chunked)" : "wkv (Rag's CUDA scan)", wkvMs, wkvFlops / wkvMs / 1e9),
             new("head (last position)", headMs, 2.0 * C * c.VocabSize / headMs / 1e9),
         ];
     }

@@ -72,7 +72,7 @@ public static class BenchGeneratorCommand
             {
                 long tokens = Math.Min((long)settings.PassageCounts.Max() * settings.PassageTokens, loadOptions.SegmentLength);
                 Console.WriteLine($"prefill breakdown, one segment of {tokens} tokens (each part run alone):");
-                foreach (var stage in PrefillBreakdown.Measure(config, dev, scalar, tokens, loadOptions.ChunkLength))
+                foreach (var stage in PrefillBreakdown.Measure(config, loadOptions, tokens))
                     Console.WriteLine($"  {stage.Stage,-28} {stage.Milliseconds,9:F1} ms {stage.Tflops,8:F1} TFLOP/s");
             }
             var csvText = Csv(rows);
