@@ -112,7 +112,12 @@ public sealed class BatchDraw : IDisposable
             throw new ArgumentException($"Logits must be [{_batch}, {_vocabSize}], not [{string.Join(", ", logits.shape)}].", nameof(logits));
         var x = logits.to(ScalarType.Float32);
         if (_penaltyCount > 0)
-            x = x.reshape(-1).index_add(0, _indices!.narrow(0, _batch, _penaltyCount), _settings!.narrow(0, 3 * _batch, _penaltyCount), alpha: -1).reshape(_batch, _vocabSize);
+        {
+            // Held to the end of the call: a temporary Scalar may be finalized while libtorch still reads it (seen as a
+            // sporadic "toFloat" failure under test load).
+            using Scalar minusOne = -1;
+            x = x.reshape(-1).index_add(0, _indices!.narrow(0, _batch, _penaltyCount), _settings!.narrow(0, 3 * _batch, _penaltyCount), minusOne).reshape(_batch, _vocabSize);
+        }
         var greedyChoice = _anyGreedy ? x.argmax(1) : null;
         if (!_anySampled) return greedyChoice!;
 
