@@ -115,6 +115,13 @@ __device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsi
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
+// Where C fragment element m sits in a row-major 16×8 tile at column n0 of a matrix with row stride ld.
+__device__ __forceinline__ int tile_index(int m, int ld, int n0)
+{
+    const int g = (threadIdx.x & 31) >> 2, q = threadIdx.x & 3;
+    return (g + (m >> 1) * 8) * ld + n0 + 2 * q + (m & 1);
+}
+
 // Three accumulators (hi·hi and the two cross terms) keep the dependent chains of mma short.
 struct Acc3
 {
@@ -126,6 +133,15 @@ struct Acc3
         for (int m = 0; m < 4; m++) x1[m] = x2[m] = 0;
     }
     __device__ __forceinline__ float get(int m) const { return c[m] + (x1[m] + x2[m]); }
+    __device__ __forceinline__ void load(const float* x, int ld, int n0)  // from the 16×8 tile at column n0
+    {
+        init(x[tile_index(0, ld, n0)], x[tile_index(1, ld, n0)], x[tile_index(2, ld, n0)], x[tile_index(3, ld, n0)]);
+    }
+    __device__ __forceinline__ void store(float* x, int ld, int n0) const
+    {
+#pragma unroll
+        for (int m = 0; m < 4; m++) x[tile_index(m, ld, n0)] = get(m);
+    }
     __device__ __forceinline__ void mma(const float* a, const float* b)  // += a b, fp32 accuracy
     {
         unsigned ah[4], al[4], bh[2], bl[2];
@@ -151,6 +167,20 @@ __device__ __forceinline__ void load_b(float* b, const float* x, int ld, int k0,
     const int g = (threadIdx.x & 31) >> 2, q = threadIdx.x & 3;
     if (stored_nk) { b[0] = x[(n0 + g) * ld + k0 + q]; b[1] = x[(n0 + g) * ld + k0 + q + 4]; }
     else { b[0] = x[(k0 + q) * ld + n0 + g]; b[1] = x[(k0 + q + 4) * ld + n0 + g]; }
+}
+
+// acc += A B over k = 0 .. K-1 for the 16×8 output tile at column n0, A and B read as load_a and load_b read them.
+template <int K>
+__device__ __forceinline__ void tile_mma(Acc3& acc, const float* a, int lda, bool aTransposed, const float* b, int ldb, bool bStoredNk, int n0)
+{
+    float af[4], bf[2];
+#pragma unroll
+    for (int k0 = 0; k0 < K; k0 += 8)
+    {
+        load_a(af, a, lda, 0, k0, aTransposed);
+        load_b(bf, b, ldb, k0, n0, bStoredNk);
+        acc.mma(af, bf);
+    }
 }
 
 extern "C" __global__ void __launch_bounds__(WTHREADS, 1) wkv7_prefill(WkvPrefillArgs p)
@@ -268,20 +298,12 @@ extern "C" __global__ void __launch_bounds__(WTHREADS, 1) wkv7_prefill(WkvPrefil
         //    row by row, one value row per lane (u_s needs every u before it). Meanwhile the parts that need no U:
         //    warps 8-15 S + Vᵀ K' (one 16×8 tile of key columns each), warps 2-3 R'Sᵀ + tril(R'K'ᵀ) V (one of value rows).
         Acc3 acc;
-        float a[4], b[2];
         if (warp < 2)
         {
             const int n0 = warp * 8;
-            acc.init(Pa[g][n0 + 2 * q], Pa[g][n0 + 2 * q + 1], Pa[g + 8][n0 + 2 * q], Pa[g + 8][n0 + 2 * q + 1]);
-#pragma unroll
-            for (int k0 = 0; k0 < WC; k0 += 8)
-            {
-                load_a(a, &M[AK][0][0], MSTRIDE, 0, k0, false);
-                load_b(b, &vs[0][0], VSTRIDE, k0, n0, false);
-                acc.mma(a, b);
-            }
-            U[g][n0 + 2 * q] = acc.get(0); U[g][n0 + 2 * q + 1] = acc.get(1);
-            U[g + 8][n0 + 2 * q] = acc.get(2); U[g + 8][n0 + 2 * q + 1] = acc.get(3);
+            acc.load(&Pa[0][0], VSTRIDE, n0);
+            tile_mma<WC>(acc, &M[AK][0][0], MSTRIDE, false, &vs[0][0], VSTRIDE, false, n0);
+            acc.store(&U[0][0], VSTRIDE, n0);
             asm volatile("bar.sync 1, 64;" ::: "memory");  // warps 0 and 1 only
             if (warp == 0 && lane < WROWS)
             {
@@ -306,26 +328,14 @@ extern "C" __global__ void __launch_bounds__(WTHREADS, 1) wkv7_prefill(WkvPrefil
         else if (warp >= 8)
         {
             const int n0 = (warp - 8) * 8;
-            acc.init(S[g][n0 + 2 * q], S[g][n0 + 2 * q + 1], S[g + 8][n0 + 2 * q], S[g + 8][n0 + 2 * q + 1]);
-#pragma unroll
-            for (int k0 = 0; k0 < WC; k0 += 8)
-            {
-                load_a(a, &vs[0][0], VSTRIDE, 0, k0, true);
-                load_b(b, &vec[K][0][0], WSTRIDE, k0, n0, false);
-                acc.mma(a, b);
-            }
+            acc.load(&S[0][0], WSTRIDE, n0);
+            tile_mma<WC>(acc, &vs[0][0], VSTRIDE, true, &vec[K][0][0], WSTRIDE, false, n0);
         }
         else if (warp <= 3)
         {
             const int n0 = (warp - 2) * 8;
-            acc.init(Pr[g][n0 + 2 * q], Pr[g][n0 + 2 * q + 1], Pr[g + 8][n0 + 2 * q], Pr[g + 8][n0 + 2 * q + 1]);
-#pragma unroll
-            for (int k0 = 0; k0 < WC; k0 += 8)
-            {
-                load_a(a, &M[RK][0][0], MSTRIDE, 0, k0, false);
-                load_b(b, &vs[0][0], VSTRIDE, k0, n0, false);
-                acc.mma(a, b);
-            }
+            acc.load(&Pr[0][0], VSTRIDE, n0);
+            tile_mma<WC>(acc, &M[RK][0][0], MSTRIDE, false, &vs[0][0], VSTRIDE, false, n0);
         }
         __syncthreads();
 
@@ -333,27 +343,14 @@ extern "C" __global__ void __launch_bounds__(WTHREADS, 1) wkv7_prefill(WkvPrefil
         if (warp >= 8)
         {
             const int n0 = (warp - 8) * 8;
+            tile_mma<WC>(acc, &U[0][0], VSTRIDE, true, &vec[B][0][0], WSTRIDE, false, n0);
 #pragma unroll
-            for (int k0 = 0; k0 < WC; k0 += 8)
-            {
-                load_a(a, &U[0][0], VSTRIDE, 0, k0, true);
-                load_b(b, &vec[B][0][0], WSTRIDE, k0, n0, false);
-                acc.mma(a, b);
-            }
-            const float g0 = gammaEnd[n0 + 2 * q], g1 = gammaEnd[n0 + 2 * q + 1];
-            S[g][n0 + 2 * q] = acc.get(0) * g0; S[g][n0 + 2 * q + 1] = acc.get(1) * g1;
-            S[g + 8][n0 + 2 * q] = acc.get(2) * g0; S[g + 8][n0 + 2 * q + 1] = acc.get(3) * g1;
+            for (int m = 0; m < 4; m++) (&S[0][0])[tile_index(m, WSTRIDE, n0)] = acc.get(m) * gammaEnd[n0 + 2 * q + (m & 1)];
         }
         else if (warp >= 2 && warp <= 3)
         {
             const int n0 = (warp - 2) * 8;
-#pragma unroll
-            for (int k0 = 0; k0 < WC; k0 += 8)
-            {
-                load_a(a, &M[RB][0][0], MSTRIDE, 0, k0, false);
-                load_b(b, &U[0][0], VSTRIDE, k0, n0, false);
-                acc.mma(a, b);
-            }
+            tile_mma<WC>(acc, &M[RB][0][0], MSTRIDE, false, &U[0][0], VSTRIDE, false, n0);
 #pragma unroll
             for (int m = 0; m < 4; m++)
             {
