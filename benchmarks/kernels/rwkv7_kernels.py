@@ -71,9 +71,10 @@ class Module:
             check(cuda.cuModuleGetFunction(ctypes.byref(f), self.module, name.encode()), name)
             self.functions[name] = f
         return self.functions[name]
-    def launch(self, name, grid, block, args, stream=None):
+    def launch(self, name, grid, block, args, stream=None, shared=0):
         params = (ctypes.c_void_p * len(args))(*[ctypes.cast(ctypes.pointer(a), ctypes.c_void_p) for a in args])
-        check(cuda.cuLaunchKernel(self.fn(name), grid, 1, 1, block, 1, 1, 0, stream, params, None), name)
+        if shared > 48 * 1024: check(cuda.cuFuncSetAttribute(self.fn(name), 8, shared), name)  # MAX_DYNAMIC_SHARED_SIZE_BYTES
+        check(cuda.cuLaunchKernel(self.fn(name), grid, 1, 1, block, 1, 1, shared, stream, params, None), name)
 
 P = ctypes.c_void_p
 def ptr(t): return P(t.data_ptr()) if t is not None else P(0)
@@ -96,13 +97,17 @@ class ShiftMixPrefillArgs(ctypes.Structure):
     _fields_ = [(n, P) for n in ("x", "shift", "mix", "out")] + [(n, ctypes.c_int) for n in ("B", "T", "C", "M")]
 class WkvInputsArgs(ctypes.Structure):
     _fields_ = [(n, P) for n in ("r", "k", "v", "w_lora", "a_lora", "v_lora", "v_first", "w0", "a0", "v0", "k_k", "k_a",
-                                 "r_out", "logw", "k_out", "v_out", "a_out", "b_out")] + [("H", ctypes.c_int)]
+                                 "r_out", "logw", "k_out", "v_out", "a_out", "b_out")] + [("H", ctypes.c_int), ("heads", ctypes.c_int)]
 class WkvOutputArgs(ctypes.Structure):
-    _fields_ = [(n, P) for n in ("y", "r", "k", "v", "g", "r_k", "lnx_w", "lnx_b", "out")] + [("H", ctypes.c_int)]
+    _fields_ = [(n, P) for n in ("y", "r", "k", "v", "g", "r_k", "lnx_w", "lnx_b", "out")] + [("H", ctypes.c_int), ("heads", ctypes.c_int)]
 class SquaredReluArgs(ctypes.Structure):
     _fields_ = [("h", P), ("out", P), ("n", ctypes.c_long)]
+class SquaredReluInPlaceArgs(ctypes.Structure):
+    _fields_ = [("h", P), ("n", ctypes.c_long)]
+HEADS_PER_BLOCK = 8  # wkv_inputs, wkv_output: one (token, head) per warp (Rwkv7Kernels.cs)
+def head_blocks(heads): return (heads + HEADS_PER_BLOCK - 1) // HEADS_PER_BLOCK
 
-PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS = 4, 512  # rwkv7.cu WROWS = 16 value rows per block, WTHREADS (Rwkv7Kernels.cs)
+PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, PREFILL_SHARED = 4, 512, 57600  # rwkv7.cu WROWS, WTHREADS, sizeof(WkvShared) (Rwkv7Kernels.cs)
 SUFFIX = {torch.bfloat16: "bf16", torch.float16: "f16", torch.float32: "f32"}
 ACT = {"none": 0, "tanh": 1, "sigmoid": 2, "relu2": 3, "logdecay": 4}
 
@@ -180,7 +185,7 @@ def main():
         S0 = torch.randn(B, H, 64, 64, device="cuda") * 0.1
         state = S0.clone(); y = torch.full_like(r, float("nan"))
         args = WkvPrefillArgs(ptr(r), ptr(logw), ptr(k), ptr(a), ptr(b), ptr(v), ptr(state), ptr(y), T, H)
-        mod.launch("wkv7_prefill", B * H * PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, [args]); torch.cuda.synchronize()
+        mod.launch("wkv7_prefill", B * H * PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, [args], shared=PREFILL_SHARED); torch.cuda.synchronize()
         y_ref, S_ref = wkv_reference(r, logw, k, v, a, b, S0)
         results.append((f"wkv7_prefill B{B} T{T} H{H}{' strongest decay' if strongest else ''} y", rel(y, y_ref), 1e-5))
         results.append((f"wkv7_prefill B{B} T{T} H{H}{' strongest decay' if strongest else ''} state", rel(state, S_ref), 1e-5))
@@ -287,13 +292,16 @@ def main():
     # ---- prefill around the scan: token shift + mixes, the scan's inputs, its output (as TimeMix forms them) ----
     for dtype in (torch.bfloat16, torch.float32):
         lim = 1e-5 if dtype == torch.float32 else 4e-3
-        B, T, H = 2, 37, 4; C = H * 64; rnd = lambda *s: torch.randn(*s, device="cuda")
+        B, T, H = 2, 37, 3; C = H * 64; rnd = lambda *s: torch.randn(*s, device="cuda")  # B T H not a multiple of 8
         x = rnd(B, T, C).to(dtype); shift = rnd(B, C).to(dtype); prev_shift = shift.clone(); mix = torch.rand(6, C, device="cuda")
         out = torch.full((6, B, T, C), float("nan"), device="cuda").to(dtype)
-        mod.launch("shift_mix_prefill_" + SUFFIX[dtype], 64, 256, [ShiftMixPrefillArgs(ptr(x), ptr(shift), ptr(mix), ptr(out), B, T, C, 6)])
+        mod.launch("shift_mix_prefill_" + SUFFIX[dtype], B * T, min(256, C // 8), [ShiftMixPrefillArgs(ptr(x), ptr(shift), ptr(mix), ptr(out), B, T, C, 6)])
         torch.cuda.synchronize()
         xd = x.double(); previous = torch.cat([prev_shift.double()[:, None], xd[:, :-1]], 1)
         results.append((f"shift_mix_prefill {SUFFIX[dtype]}", rel(out, xd[None] + (previous - xd)[None] * mix.double()[:, None, None]), lim))
+        h = torch.randn(3, 1000, device="cuda").to(dtype); h0 = h.double()
+        mod.launch("squared_relu_in_place_" + SUFFIX[dtype], 2, 256, [SquaredReluInPlaceArgs(ptr(h), h.numel())]); torch.cuda.synchronize()
+        results.append((f"squared_relu_in_place {SUFFIX[dtype]}", rel(h, h0.relu() ** 2), lim))
         for layer0 in (True, False):
             W_ = lambda *s: (rnd(*s) * 0.5).to(dtype)
             r, k, v, wl, al, g = W_(B, T, C), W_(B, T, C), W_(B, T, C), W_(B, T, C), W_(B, T, C), W_(B, T, C)
@@ -301,8 +309,8 @@ def main():
             v_first = torch.zeros(B, T, C, device="cuda").to(dtype) if layer0 else W_(B, T, C)
             w0, a0, v0, k_k, k_a = rnd(C), rnd(C), rnd(C), torch.rand(C, device="cuda"), torch.rand(C, device="cuda")
             outs = [torch.full((B, T, H, 64), float("nan"), device="cuda") for _ in range(6)]
-            args = WkvInputsArgs(*[ptr(t) for t in (r, k, v, wl, al, vl, v_first, w0, a0, v0, k_k, k_a, *outs)], H)
-            mod.launch("wkv_inputs_" + SUFFIX[dtype], B * T * H, 64, [args]); torch.cuda.synchronize()
+            args = WkvInputsArgs(*[ptr(t) for t in (r, k, v, wl, al, vl, v_first, w0, a0, v0, k_k, k_a, *outs)], H, B * T * H)
+            mod.launch("wkv_inputs_" + SUFFIX[dtype], head_blocks(B * T * H), HEADS_PER_BLOCK * 32, [args]); torch.cuda.synchronize()
             d = lambda t: t.double()
             gate = torch.sigmoid(d(a0) + d(al))
             kk = torch.nn.functional.normalize((d(k) * d(k_k)).view(B, T, H, 64), dim=-1).view(B, T, C)
@@ -315,8 +323,8 @@ def main():
             # the scan's output from its y and the inputs just made
             y = rnd(B, T, H, 64); r_k = rnd(H, 64) * 0.1; lnw, lnb = torch.rand(C, device="cuda") + 0.5, rnd(C) * 0.1
             o = torch.full((B, T, C), float("nan"), device="cuda").to(dtype)
-            oargs = WkvOutputArgs(*[ptr(t) for t in (y, outs[0], outs[2], outs[3], g, r_k, lnw, lnb, o)], H)
-            mod.launch("wkv_output_" + SUFFIX[dtype], B * T * H, 64, [oargs]); torch.cuda.synchronize()
+            oargs = WkvOutputArgs(*[ptr(t) for t in (y, outs[0], outs[2], outs[3], g, r_k, lnw, lnb, o)], H, B * T * H)
+            mod.launch("wkv_output_" + SUFFIX[dtype], head_blocks(B * T * H), HEADS_PER_BLOCK * 32, [oargs]); torch.cuda.synchronize()
             rr, kr, vr = (t.double().view(B, T, H, 64) for t in (outs[0], outs[2], outs[3]))
             yn = torch.nn.functional.group_norm(y.double().view(B * T, C), H, d(lnw), d(lnb), 64e-5).view(B, T, H, 64)
             ref = ((yn + (rr * kr * d(r_k)).sum(-1, keepdim=True) * vr).view(B, T, C)) * d(g)
@@ -339,13 +347,34 @@ def timings(mod, opts):
     r, logw, k, v, a, b = random_wkv_inputs(1, T, H)
     state = torch.zeros(1, H, 64, 64, device="cuda"); y = torch.empty_like(r)
     args = WkvPrefillArgs(ptr(r), ptr(logw), ptr(k), ptr(a), ptr(b), ptr(v), ptr(state), ptr(y), T, H)
-    for _ in range(2): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, [args])
+    for _ in range(2): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, [args], shared=PREFILL_SHARED)
     torch.cuda.synchronize(); t0 = time.perf_counter(); n = 5
-    for _ in range(n): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, [args])
+    for _ in range(n): mod.launch("wkv7_prefill", H * PREFILL_BLOCKS_PER_HEAD, PREFILL_THREADS, [args], shared=PREFILL_SHARED)
     torch.cuda.synchronize(); ms = (time.perf_counter() - t0) / n * 1e3
     print(f"\nwkv7_prefill {opts.shape} (H={H}), one layer of {T} tokens: {ms:.2f} ms ({ms * 16384 / T:.2f} ms per 16k tokens)")
     del r, logw, k, v, a, b, y
     if opts.prefill_only: return
+
+    # ---- the prefill's elementwise kernels around the scan and the projections: one layer of T tokens, bf16 ----
+    def ms_per(launch, n=5):
+        launch(); torch.cuda.synchronize(); t0 = time.perf_counter()
+        for _ in range(n): launch()
+        torch.cuda.synchronize(); return (time.perf_counter() - t0) / n * 1e3
+    bf = torch.bfloat16; x16 = lambda *s: torch.randn(*s, device="cuda").to(bf); f32 = lambda *s: torch.randn(*s, device="cuda")
+    x, shift, mix6 = x16(1, T, C), x16(1, C), torch.rand(6, C, device="cuda"); out6 = torch.empty(6, 1, T, C, device="cuda", dtype=bf)
+    rows = [("shift_mix_prefill (6 mixes)", ms_per(lambda: mod.launch("shift_mix_prefill_bf16", T, min(256, C // 8), [ShiftMixPrefillArgs(ptr(x), ptr(shift), ptr(mix6), ptr(out6), 1, T, C, 6)])), 7 * T * C * 2)]
+    hidden = x16(T, F)
+    rows.append(("squared_relu_in_place", ms_per(lambda: mod.launch("squared_relu_in_place_bf16", min(8192, (T * F // 8 + 255) // 256), 256, [SquaredReluInPlaceArgs(ptr(hidden), hidden.numel())])), 2 * T * F * 2))
+    ins = [x16(1, T, C) * 0.5 for _ in range(7)]; outs = [torch.empty(1, T, H, 64, device="cuda") for _ in range(6)]
+    vecs = [torch.rand(C, device="cuda") for _ in range(5)]
+    iargs = WkvInputsArgs(*[ptr(t) for t in (*ins, *vecs, *outs)], H, T * H)
+    rows.append(("wkv_inputs", ms_per(lambda: mod.launch("wkv_inputs_bf16", head_blocks(T * H), HEADS_PER_BLOCK * 32, [iargs])), T * C * (7 * 2 + 6 * 4)))
+    o = torch.empty(1, T, C, device="cuda", dtype=bf)
+    oargs = WkvOutputArgs(*[ptr(t) for t in (f32(1, T, H, 64), outs[0], outs[2], outs[3], ins[0], vecs[0], vecs[1], vecs[2], o)], H, T * H)
+    rows.append(("wkv_output", ms_per(lambda: mod.launch("wkv_output_bf16", head_blocks(T * H), HEADS_PER_BLOCK * 32, [oargs])), T * C * (4 * 4 + 2 * 2)))
+    print(f"\nprefill elementwise kernels, {opts.shape}, one layer of {T} tokens (bf16)\n| kernel | ms | GB/s moved |\n| --- | --: | --: |")
+    for name, ms, nbytes in rows: print(f"| {name} | {ms:.3f} | {nbytes / ms / 1e6:,.0f} |")
+    del x, shift, out6, hidden, ins, outs, o
 
     # ---- decode: the whole model's step as one graph ----
     bf = torch.bfloat16

@@ -32,6 +32,7 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Library)] public static partial int cuCtxSetCurrent(IntPtr context);
     [LibraryImport(Library)] public static partial int cuModuleLoadData(out IntPtr module, byte* image);
     [LibraryImport(Library)] public static partial int cuModuleGetFunction(out IntPtr function, IntPtr module, [MarshalAs(UnmanagedType.LPStr)] string name);
+    [LibraryImport(Library)] public static partial int cuFuncSetAttribute(IntPtr function, int attribute, int value);
     [LibraryImport(Library)]
     public static partial int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedBytes, IntPtr stream, void** parameters, void** extra);

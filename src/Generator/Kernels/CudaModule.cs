@@ -62,20 +62,29 @@ internal sealed unsafe class CudaModule
     /// <summary>Makes the device's context current on this thread (async callers move between threads).</summary>
     public void MakeCurrent() => Check(cuCtxSetCurrent(_context), "cuCtxSetCurrent");
 
-    /// <summary>Launches <paramref name="kernel"/>, whose one parameter is the struct <paramref name="args"/>.</summary>
-    public void Launch<TArgs>(string kernel, int grid, int block, in TArgs args, IntPtr stream = default) where TArgs : unmanaged
+    /// <summary>
+    /// Launches <paramref name="kernel"/>, whose one parameter is the struct <paramref name="args"/>, with
+    /// <paramref name="sharedBytes"/> of dynamic shared memory (a kernel allowed more than 48 KiB on its first launch).
+    /// </summary>
+    public void Launch<TArgs>(string kernel, int grid, int block, in TArgs args, IntPtr stream = default, int sharedBytes = 0)
+        where TArgs : unmanaged
     {
         var function = _functions.GetOrAdd(kernel, name =>
         {
             Check(cuModuleGetFunction(out var f, _module, name), $"cuModuleGetFunction({name})");
+            if (sharedBytes > DefaultSharedLimit)
+                Check(cuFuncSetAttribute(f, MaxDynamicSharedSizeBytes, sharedBytes), $"cuFuncSetAttribute({name}, {sharedBytes} bytes of shared memory)");
             return f;
         });
         fixed (TArgs* p = &args)
         {
             void* parameter = p;
-            Check(cuLaunchKernel(function, (uint)grid, 1, 1, (uint)block, 1, 1, 0, stream, &parameter, null), $"cuLaunchKernel({kernel})");
+            Check(cuLaunchKernel(function, (uint)grid, 1, 1, (uint)block, 1, 1, (uint)sharedBytes, stream, &parameter, null), $"cuLaunchKernel({kernel})");
         }
     }
+
+    private const int DefaultSharedLimit = 48 * 1024;      // what a launch gets without asking
+    private const int MaxDynamicSharedSizeBytes = 8;       // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
 
     /// <summary>The device address of a tensor's first element (TorchSharp does not expose it).</summary>
     public static IntPtr Address(torch.Tensor tensor) => THSTensor_data(tensor.Handle);

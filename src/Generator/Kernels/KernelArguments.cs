@@ -85,6 +85,13 @@ internal struct SquaredReluArgs
 }
 
 [StructLayout(LayoutKind.Sequential)]
+internal struct SquaredReluInPlaceArgs
+{
+    public IntPtr H;
+    public long N;
+}
+
+[StructLayout(LayoutKind.Sequential)]
 internal struct ShiftMixPrefillArgs
 {
     public IntPtr X, Shift, Mix, Out;
@@ -95,12 +102,12 @@ internal struct ShiftMixPrefillArgs
 internal struct WkvInputsArgs
 {
     public IntPtr R, K, V, WLora, ALora, VLora, VFirst, W0, A0, V0, KK, KA, ROut, LogW, KOut, VOut, AOut, BOut;
-    public int H;
+    public int H, Heads;
 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal struct WkvOutputArgs
 {
     public IntPtr Y, R, K, V, G, RK, LnXWeight, LnXBias, Out;
-    public int H;
+    public int H, Heads;
 }

@@ -15,6 +15,8 @@ internal sealed class Rwkv7Kernels
     public const int HeadSize = 64;
     private const int PrefillBlocksPerHead = 4;  // rwkv7.cu: WROWS = 16 value rows per block
     private const int PrefillThreads = 512;      // rwkv7.cu: WTHREADS
+    private const int PrefillSharedBytes = 57_600;  // rwkv7.cu: sizeof(WkvShared)
+    private const int HeadsPerBlock = 8;            // wkv_inputs, wkv_output: one (token, head) per warp
 
     private Rwkv7Kernels(CudaModule module, ScalarType dtype)
     {
@@ -83,7 +85,7 @@ internal sealed class Rwkv7Kernels
         };
         // On libtorch's stream: the inputs may go back to its allocator once this returns, and anything that reuses
         // their memory is queued after this kernel.
-        Module.Launch("wkv7_prefill", (int)(B * H) * PrefillBlocksPerHead, PrefillThreads, args);
+        Module.Launch("wkv7_prefill", (int)(B * H) * PrefillBlocksPerHead, PrefillThreads, args, sharedBytes: PrefillSharedBytes);
         return y.MoveToOuterDisposeScope();
     }
 
@@ -103,9 +105,20 @@ internal sealed class Rwkv7Kernels
             X = CudaModule.Address(x), Shift = CudaModule.Address(shift), Mix = CudaModule.Address(mix), Out = CudaModule.Address(output),
             B = (int)B, T = (int)T, C = (int)C, M = (int)M,
         };
-        Module.Launch("shift_mix_prefill_" + Suffix, (int)Math.Min(4096, (B * T * C + 255) / 256), 256, args);
+        Module.Launch("shift_mix_prefill_" + Suffix, (int)(B * T), (int)Math.Min(256, C / 8), args);
         shift.copy_(x.select(1, T - 1));  // queued after the kernel, which read the old shift
         return output;
+    }
+
+    private static int HeadBlocks(int heads) => (heads + HeadsPerBlock - 1) / HeadsPerBlock;
+
+    /// <summary>The channel mix's hidden activation over a prompt, h = relu(h)² in place (model dtype, contiguous).</summary>
+    public Tensor SquaredReluInPlace(Tensor h)
+    {
+        Module.MakeCurrent();
+        var args = new SquaredReluInPlaceArgs { H = CudaModule.Address(h), N = h.numel() };
+        Module.Launch("squared_relu_in_place_" + Suffix, (int)Math.Min(8192, (args.N / 8 + 255) / 256), 256, args);
+        return h;
     }
 
     /// <summary>
@@ -125,9 +138,9 @@ internal sealed class Rwkv7Kernels
         {
             R = A(r), K = A(k), V = A(v), WLora = A(wLora), ALora = A(aLora), VLora = A(vLora), VFirst = A(vFirst),
             W0 = A(vectors.W0), A0 = A(vectors.A0), V0 = A(vectors.V0), KK = A(vectors.KK), KA = A(vectors.KA),
-            ROut = A(rOut), LogW = A(logW), KOut = A(kOut), VOut = A(vOut), AOut = A(aOut), BOut = A(bOut), H = (int)H,
+            ROut = A(rOut), LogW = A(logW), KOut = A(kOut), VOut = A(vOut), AOut = A(aOut), BOut = A(bOut), H = (int)H, Heads = (int)(B * T * H),
         };
-        Module.Launch("wkv_inputs_" + Suffix, (int)(B * T * H), HeadSize, args);
+        Module.Launch("wkv_inputs_" + Suffix, HeadBlocks(args.Heads), HeadsPerBlock * 32, args);
         return (rOut, logW, kOut, vOut, aOut, bOut);
     }
 
@@ -143,8 +156,9 @@ internal sealed class Rwkv7Kernels
         var args = new WkvOutputArgs
         {
             Y = A(y), R = A(r), K = A(k), V = A(v), G = A(g), RK = A(rK), LnXWeight = A(lnXWeight), LnXBias = A(lnXBias), Out = A(output), H = (int)H,
+            Heads = (int)(B * T * H),
         };
-        Module.Launch("wkv_output_" + Suffix, (int)(B * T * H), HeadSize, args);
+        Module.Launch("wkv_output_" + Suffix, HeadBlocks(args.Heads), HeadsPerBlock * 32, args);
         return output;
     }
 }

@@ -53,6 +53,34 @@ __device__ __forceinline__ void load8(const f16* p, float* o)
     for (int i = 0; i < 4; i++) { o[2 * i] = to_float(f16{(u16)(w[i] & 0xffffu)}); o[2 * i + 1] = to_float(f16{(u16)(w[i] >> 16)}); }
 }
 
+// ... and back, rounded to W.
+__device__ __forceinline__ void store8(float* p, const float* v)
+{
+    *(float4*)p = make_float4(v[0], v[1], v[2], v[3]);
+    *(float4*)(p + 4) = make_float4(v[4], v[5], v[6], v[7]);
+}
+template <typename W>
+__device__ __forceinline__ void store8(W* p, const float* v)  // bf16 or f16
+{
+    unsigned w[4];
+#pragma unroll
+    for (int i = 0; i < 4; i++) w[i] = from_float<W>(v[2 * i]).bits | ((unsigned)from_float<W>(v[2 * i + 1]).bits << 16);
+    *(uint4*)p = make_uint4(w[0], w[1], w[2], w[3]);
+}
+
+// Two consecutive elements (8- or 4-byte aligned) as fp32, and back.
+__device__ __forceinline__ void load2(const float* p, float* o) { const float2 v = *(const float2*)p; o[0] = v.x; o[1] = v.y; }
+template <typename W>
+__device__ __forceinline__ void load2(const W* p, float* o)  // bf16 or f16
+{
+    const unsigned u = *(const unsigned*)p;
+    o[0] = to_float(W{(u16)(u & 0xffffu)});
+    o[1] = to_float(W{(u16)(u >> 16)});
+}
+__device__ __forceinline__ void store2(float* p, const float* v) { *(float2*)p = make_float2(v[0], v[1]); }
+template <typename W>
+__device__ __forceinline__ void store2(W* p, const float* v) { *(unsigned*)p = from_float<W>(v[0]).bits | ((unsigned)from_float<W>(v[1]).bits << 16); }
+
 __device__ __forceinline__ float warp_sum(float v)
 {
 #pragma unroll
@@ -73,6 +101,11 @@ __device__ float block_sum(float v, float* scratch)
     return total;
 }
 
+// Sums over one head's 64 channels for the per-head math below: a block of 64 threads (one channel each), or one
+// warp (two channels per lane).
+struct BlockSum { float* scratch; __device__ __forceinline__ float operator()(float v) const { return block_sum(v, scratch); } };
+struct WarpSum { __device__ __forceinline__ float operator()(float v) const { return warp_sum(v); } };
+
 // ---------------------------------------------------------------------------------------------------------------
 // Prefill: the WKV-7 recurrence over T tokens, per head, as the reference kernel defines it
 //   S_t = S_{t-1} (diag(w_t) + a_t b_tᵀ) + v_t k_tᵀ,    y_t = S_t r_t        (S: value × key, 64 × 64, fp32)
@@ -81,7 +114,7 @@ __device__ float block_sum(float v, float* scratch)
 // Γ_s = w_1 ⊙ … ⊙ w_s (per key column) and u_s = S_{s-1} a_s, the state is
 //   S_s = S Γ_s + Σ_{s'≤s} (u_s' b_s'ᵀ + v_s' k_s'ᵀ) diag(Γ_s / Γ_s'),
 // so with a'_s = a_s ⊙ Γ_{s-1}, r'_s = r_s ⊙ Γ_s, b'_s = b_s / Γ_s, k'_s = k_s / Γ_s (rows of A', R', B', K'):
-//   U = A' Sᵀ + tril₋(A'B'ᵀ) U + tril₋(A'K'ᵀ) V        (solved row by row: U's row s needs rows before it)
+//   U = A' Sᵀ + tril₋(A'B'ᵀ) U + tril₋(A'K'ᵀ) V        (forward substitution: U's row s needs the rows before it)
 //   Y = R' Sᵀ + tril(R'B'ᵀ) U + tril(R'K'ᵀ) V
 //   S ← (S + Uᵀ B' + Vᵀ K') diag(Γ_WC)
 // Every product is an independent dot product, so a chunk is a few wide steps instead of WC dependent ones. The
@@ -183,190 +216,219 @@ __device__ __forceinline__ void tile_mma(Acc3& acc, const float* a, int lda, boo
     }
 }
 
+// out = the 16×8 tile at column n0 of X Yᵀ, X and Y two [16][WSTRIDE] matrices, over their 64 columns; alternate
+// k-steps go to two accumulators, so the dependent chains of mma are half as long.
+__device__ __forceinline__ void tile_dot64(float* out, const float* x, const float* y, int n0)
+{
+    Acc3 even, odd;
+    even.init(0, 0, 0, 0);
+    odd.init(0, 0, 0, 0);
+    float a[4], b[2];
+#pragma unroll
+    for (int k0 = 0; k0 < 64; k0 += 8)
+    {
+        load_a(a, x, WSTRIDE, 0, k0, false);
+        load_b(b, y, WSTRIDE, k0, n0, true);
+        (k0 & 8 ? odd : even).mma(a, b);
+    }
+#pragma unroll
+    for (int m = 0; m < 4; m++) out[m] = even.get(m) + odd.get(m);
+}
+
+// What one chunk needs, made by the prep warps one chunk ahead of the state warps (two of these alternate).
+struct WkvChunk
+{
+    float vec[4][WC][WSTRIDE];  // r', k', a', b' (rows s = 0 .. WC-1)
+    float vs[WC][VSTRIDE];      // v of the block's rows
+    float M[4][WC][MSTRIDE];    // the Gram matrices' lower triangles; tril₋(A'B'ᵀ) transposed (the solve reads columns)
+    float gammaEnd[64];         // Γ_WC
+};
+
+// Dynamic shared memory of wkv7_prefill (57,600 bytes: Rwkv7Kernels.cs passes the same).
+struct WkvShared
+{
+    WkvChunk chunk[2];
+    float S[WROWS][WSTRIDE];                                 // the block's rows of the state
+    float U[WC][VSTRIDE], Pa[WC][VSTRIDE], Pr[WC][VSTRIDE];  // U; A'Sᵀ; R'Sᵀ
+};
+
+__device__ __forceinline__ void bar_state() { asm volatile("bar.sync 1, 256;" ::: "memory"); }  // warps 0-7
+__device__ __forceinline__ void bar_prep() { asm volatile("bar.sync 2, 256;" ::: "memory"); }   // warps 8-15
+__device__ __forceinline__ void bar_solve() { asm volatile("bar.sync 3, 64;" ::: "memory"); }   // warps 0-1
+
+// Warps 0-7 carry the state from chunk to chunk (the dependent part: A'Sᵀ, the solve for U, the state update and y);
+// warps 8-15 meanwhile make the next chunk's state-free part (decays, the step vectors, Gram matrices), so a chunk
+// costs the longer of the two parts, not their sum.
 extern "C" __global__ void __launch_bounds__(WTHREADS, 1) wkv7_prefill(WkvPrefillArgs p)
 {
-    enum { R = 0, LOGW = 1, K = 2, A = 3, B = 4 };      // the step vectors, transformed in place into r', k', a', b'
-    enum { AB = 0, AK = 1, RB = 2, RK = 3 };             // the Gram matrices
-    __shared__ __align__(16) float vec[5][WC][WSTRIDE];
-    __shared__ __align__(16) float S[WROWS][WSTRIDE];    // the block's rows of the state
-    __shared__ __align__(16) float vs[WC][VSTRIDE], U[WC][VSTRIDE], Pa[WC][VSTRIDE], Pr[WC][VSTRIDE];  // Pa = A'Sᵀ, Pr = R'Sᵀ
-    __shared__ __align__(16) float M[4][WC][MSTRIDE];
-    __shared__ float gammaEnd[64];
+    enum { R = 0, K = 1, A = 2, B = 3 };      // the step vectors, as r', k', a', b'
+    enum { AB = 0, AK = 1, RB = 2, RK = 3 };  // the Gram matrices
+    extern __shared__ __align__(16) unsigned char wkvShared[];
+    WkvShared& sh = *reinterpret_cast<WkvShared*>(wkvShared);
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, q = lane & 3;
     const int bh = blockIdx.x / (64 / WROWS), batch = bh / p.H, h = bh % p.H, i0 = (blockIdx.x % (64 / WROWS)) * WROWS;
     const long rowStride = (long)p.H * 64;
     const long base = (long)batch * p.T * rowStride + (long)h * 64;
     float* state = p.state + ((long)bh * 64 + i0) * 64;
-
-    // Staging: r, log w, k, a, b are WC × 16 float4 each, then v is WC × WROWS/4 float4; each thread moves up to 3,
-    // the same ones every chunk (where from, which step, where to are worked out once).
-    constexpr int STEP4 = 5 * WC * 16, ALL4 = STEP4 + WC * WROWS / 4, MOVES = (ALL4 + WTHREADS - 1) / WTHREADS;
-    const float* from[MOVES];
-    float4* to[MOVES];
-    int fromStep[MOVES];
-#pragma unroll
-    for (int m = 0; m < MOVES; m++)
-    {
-        const int f = tid + WTHREADS * m, v = f / (WC * 16);
-        const bool isV = f >= STEP4;
-        fromStep[m] = f >= ALL4 ? 1 << 30 : isV ? (f - STEP4) / (WROWS / 4) : (f / 16) % WC;  // past every T when unused
-        from[m] = (isV ? p.v + i0 + ((f - STEP4) % (WROWS / 4)) * 4
-                       : (v == R ? p.r : v == LOGW ? p.logw : v == K ? p.k : v == A ? p.a : p.b) + (f % 16) * 4) + base;
-        to[m] = f >= ALL4 ? nullptr : isV ? (float4*)&vs[fromStep[m]][((f - STEP4) % (WROWS / 4)) * 4]
-                                           : (float4*)&vec[v][fromStep[m]][(f % 16) * 4];
-    }
-    float4 pending[MOVES];
-    auto fetch = [&](int chunk) {
-#pragma unroll
-        for (int m = 0; m < MOVES; m++)
-        {
-            const int t = chunk * WC + fromStep[m];
-            pending[m] = t < p.T ? *(const float4*)(from[m] + t * rowStride) : make_float4(0, 0, 0, 0);
-        }
-    };
-    auto stage = [&]() {  // steps past T stay zero: log w = 0 (w = 1) and k = v = a = b = 0 leave S as it is
-#pragma unroll
-        for (int m = 0; m < MOVES; m++)
-            if (to[m]) *to[m] = pending[m];
-    };
-
-    for (int e = tid; e < WROWS * 16; e += WTHREADS)
-        *(float4*)&S[e / 16][(e % 16) * 4] = *(const float4*)(state + (e / 16) * 64 + (e % 16) * 4);
     const int chunks = (p.T + WC - 1) / WC;
-    fetch(0);
-    stage();
-    __syncthreads();
-    for (int c = 0; c < chunks; c++)
+    const bool prepWarp = warp >= 8;
+
+    // Prep threads: one key column of one step vector each (and the column's log w), and one v.
+    const int pt = tid & 255, column = pt & 63, group = pt >> 6;  // group: a', r', b', k'
+    const int x = group == 0 ? A : group == 1 ? R : group == 2 ? B : K;
+    const float* xs = group == 0 ? p.a : group == 1 ? p.r : group == 2 ? p.b : p.k;
+    const int vStep = pt >> 4, vRow = pt & 15;
+    float logw[WC], value[WC], v = 0;
+
+    if (!prepWarp)
+        for (int e = tid; e < WROWS * 16; e += 256)
+            *(float4*)&sh.S[e / 16][(e % 16) * 4] = *(const float4*)(state + (e / 16) * 64 + (e % 16) * 4);
+
+    // Iteration c: the state warps take chunk c, the prep warps make chunk c + 1 and load chunk c + 2 (from c = -2,
+    // which only loads chunk 0).
+    for (int c = -2; c < chunks; c++)
     {
-        if (c + 1 < chunks) fetch(c + 1);
-
-        // 1. Decays, one key column per thread, one product per group of 64 (a' with Γ_{s-1}, r' with Γ_s, b' and k'
-        //    with 1/Γ_s) and half of the steps per half of the block (the second half starts from Γ_{WC/2}).
+        if (prepWarp)
         {
-            const int j = tid & 63, group = (tid >> 6) & 3, s0 = (tid >> 8) * (WC / 2);
-            const int x = group == 0 ? A : group == 1 ? R : group == 2 ? B : K;
-            float logw[WC / 2], value[WC / 2], logGamma = 0;
-#pragma unroll
-            for (int s = 0; s < WC / 2; s++) { logw[s] = vec[LOGW][s0 + s][j]; value[s] = vec[x][s0 + s][j]; }
-            if (s0 > 0)
-#pragma unroll
-                for (int s = 0; s < WC / 2; s++) logGamma += vec[LOGW][s][j];
-#pragma unroll
-            for (int s = 0; s < WC / 2; s++)
+            const int next = c + 1;
+            WkvChunk& ch = sh.chunk[next & 1];
+            if (next >= 0 && next < chunks)
             {
-                const float before = logGamma;
-                logGamma += logw[s];
-                vec[x][s0 + s][j] = value[s] * __expf(group == 0 ? before : group == 1 ? logGamma : -logGamma);
-            }
-            if (group == 1 && s0 > 0) gammaEnd[j] = __expf(logGamma);
-        }
-        __syncthreads();
-
-        // 2. Warps 0-7: the Gram matrices [A'; R'] [B'; K']ᵀ, one 16×8 tile each, lower triangles kept.
-        //    Warps 8-11: P = [A'; R'] Sᵀ, one 16×8 tile each. Both reduce over the 64 key columns.
-        if (warp < 12)
-        {
-            const bool gram = warp < 8;
-            const int tile = gram ? warp : warp - 8, n0 = (tile & 1) * 8;
-            const int x = (gram ? tile >> 2 : tile >> 1) == 0 ? A : R;
-            const float* other = gram ? &vec[(tile & 3) < 2 ? B : K][0][0] : &S[0][0];
-            Acc3 even, odd;  // alternate k-steps: two independent chains
-            even.init(0, 0, 0, 0);
-            odd.init(0, 0, 0, 0);
-            float a[4], b[2];
-#pragma unroll
-            for (int k0 = 0; k0 < 64; k0 += 8)
-            {
-                load_a(a, &vec[x][0][0], WSTRIDE, 0, k0, false);
-                load_b(b, other, WSTRIDE, k0, n0, true);
-                (k0 & 8 ? odd : even).mma(a, b);
-            }
-            const int which = (x == A ? AB : RB) + ((tile & 3) < 2 ? 0 : 1);  // AB, AK, RB, RK
-#pragma unroll
-            for (int m = 0; m < 4; m++)
-            {
-                const int s = g + (m >> 1) * 8, col = n0 + 2 * q + (m & 1);
-                const float value = even.get(m) + odd.get(m);
-                if (gram) M[which][s][col] = (x == A ? col < s : col <= s) ? value : 0;
-                else (x == A ? Pa : Pr)[s][col] = value;
-            }
-        }
-        __syncthreads();
-
-        // 3. Warps 0-1: U = (I - tril₋(A'B'ᵀ))⁻¹ (A'Sᵀ + tril₋(A'K'ᵀ) V): the right-hand side as two tiles, then warp 0
-        //    row by row, one value row per lane (u_s needs every u before it). Meanwhile the parts that need no U:
-        //    warps 8-15 S + Vᵀ K' (one 16×8 tile of key columns each), warps 2-3 R'Sᵀ + tril(R'K'ᵀ) V (one of value rows).
-        Acc3 acc;
-        if (warp < 2)
-        {
-            const int n0 = warp * 8;
-            acc.load(&Pa[0][0], VSTRIDE, n0);
-            tile_mma<WC>(acc, &M[AK][0][0], MSTRIDE, false, &vs[0][0], VSTRIDE, false, n0);
-            acc.store(&U[0][0], VSTRIDE, n0);
-            asm volatile("bar.sync 1, 64;" ::: "memory");  // warps 0 and 1 only
-            if (warp == 0 && lane < WROWS)
-            {
-                float u[WC];
+                float logGamma = 0;
 #pragma unroll
                 for (int s = 0; s < WC; s++)
                 {
-                    u[s] = U[s][lane];
+                    const float before = logGamma;
+                    logGamma += logw[s];
+                    ch.vec[x][s][column] = value[s] * __expf(group == 0 ? before : group == 1 ? logGamma : -logGamma);
+                }
+                if (group == 1) ch.gammaEnd[column] = __expf(logGamma);
+                ch.vs[vStep][vRow] = v;
+            }
+            if (c + 2 < chunks)  // in flight while the Gram matrices are formed; steps past T: log w = 0 (w = 1) and
+            {                    // k = v = a = b = 0, which leave S as it is
 #pragma unroll
-                    for (int s2 = 0; s2 < s; s2 += 4)
-                    {
-                        const float4 m4 = *(const float4*)&M[AB][s][s2];  // zero past the diagonal
-                        u[s] += m4.x * u[s2];
-                        if (s2 + 1 < s) u[s] += m4.y * u[s2 + 1];
-                        if (s2 + 2 < s) u[s] += m4.z * u[s2 + 2];
-                        if (s2 + 3 < s) u[s] += m4.w * u[s2 + 3];
-                    }
-                    U[s][lane] = u[s];
+                for (int s = 0; s < WC; s++)
+                {
+                    const int t = (c + 2) * WC + s;
+                    const long at = base + t * rowStride + column;
+                    logw[s] = t < p.T ? p.logw[at] : 0;
+                    value[s] = t < p.T ? xs[at] : 0;
+                }
+                const int t = (c + 2) * WC + vStep;
+                v = t < p.T ? p.v[base + t * rowStride + i0 + vRow] : 0;
+            }
+            if (next >= 0 && next < chunks)
+            {
+                bar_prep();
+                // One 16×8 tile of [A'; R'] [B'; K']ᵀ per warp, lower triangles kept.
+                const int tile = warp - 8, n0 = (tile & 1) * 8, left = (tile >> 2) == 0 ? A : R, right = (tile & 3) < 2 ? B : K;
+                float gram[4];
+                tile_dot64(gram, &ch.vec[left][0][0], &ch.vec[right][0][0], n0);
+                const int which = (left == A ? AB : RB) + (right == B ? 0 : 1);
+#pragma unroll
+                for (int m = 0; m < 4; m++)
+                {
+                    const int s = g + (m >> 1) * 8, col = n0 + 2 * q + (m & 1);
+                    const float kept = (left == A ? col < s : col <= s) ? gram[m] : 0;
+                    if (which == AB) ch.M[AB][col][s] = kept;
+                    else ch.M[which][s][col] = kept;
                 }
             }
         }
-        else if (warp >= 8)
+        else if (c >= 0)
         {
-            const int n0 = (warp - 8) * 8;
-            acc.load(&S[0][0], WSTRIDE, n0);
-            tile_mma<WC>(acc, &vs[0][0], VSTRIDE, true, &vec[K][0][0], WSTRIDE, false, n0);
-        }
-        else if (warp <= 3)
-        {
-            const int n0 = (warp - 2) * 8;
-            acc.load(&Pr[0][0], VSTRIDE, n0);
-            tile_mma<WC>(acc, &M[RK][0][0], MSTRIDE, false, &vs[0][0], VSTRIDE, false, n0);
-        }
-        __syncthreads();
+            WkvChunk& ch = sh.chunk[c & 1];
+            Acc3 acc[2];
 
-        // 4. The parts with U: warps 8-15 S ← (S + Vᵀ K' + Uᵀ B') diag(Γ_WC), warps 2-3 y += tril(R'B'ᵀ) U.
-        if (warp >= 8)
-        {
-            const int n0 = (warp - 8) * 8;
-            tile_mma<WC>(acc, &U[0][0], VSTRIDE, true, &vec[B][0][0], WSTRIDE, false, n0);
-#pragma unroll
-            for (int m = 0; m < 4; m++) (&S[0][0])[tile_index(m, WSTRIDE, n0)] = acc.get(m) * gammaEnd[n0 + 2 * q + (m & 1)];
-        }
-        else if (warp >= 2 && warp <= 3)
-        {
-            const int n0 = (warp - 2) * 8;
-            tile_mma<WC>(acc, &M[RB][0][0], MSTRIDE, false, &U[0][0], VSTRIDE, false, n0);
-#pragma unroll
-            for (int m = 0; m < 4; m++)
+            // 1. Warps 0-3: P = [A'; R'] Sᵀ, one 16×8 tile each. Warps 4-7: S + Vᵀ K', two 16×8 tiles of key
+            //    columns each (kept in registers until U is known).
+            if (warp < 4)
             {
-                const int token = c * WC + g + (m >> 1) * 8;
-                if (token < p.T) p.y[base + token * rowStride + i0 + n0 + 2 * q + (m & 1)] = acc.get(m);
+                const int n0 = (warp & 1) * 8;
+                float P[4];
+                tile_dot64(P, &ch.vec[warp < 2 ? A : R][0][0], &sh.S[0][0], n0);
+#pragma unroll
+                for (int m = 0; m < 4; m++) (warp < 2 ? &sh.Pa[0][0] : &sh.Pr[0][0])[tile_index(m, VSTRIDE, n0)] = P[m];
+            }
+            else
+#pragma unroll
+                for (int nt = 0; nt < 2; nt++)
+                {
+                    const int n0 = (warp - 4) * 16 + nt * 8;
+                    acc[nt].load(&sh.S[0][0], WSTRIDE, n0);
+                    tile_mma<WC>(acc[nt], &ch.vs[0][0], VSTRIDE, true, &ch.vec[K][0][0], WSTRIDE, false, n0);
+                }
+            bar_state();
+
+            // 2. Warps 0-1: U = (I - tril₋(A'B'ᵀ))⁻¹ (A'Sᵀ + tril₋(A'K'ᵀ) V): the right-hand side as two tiles, then
+            //    warp 0 solves for U by forward substitution, one value row per lane. Warps 2-3 meanwhile: the
+            //    part of y that needs no U, R'Sᵀ + tril(R'K'ᵀ) V.
+            if (warp < 2)
+            {
+                const int n0 = warp * 8;
+                acc[0].load(&sh.Pa[0][0], VSTRIDE, n0);
+                tile_mma<WC>(acc[0], &ch.M[AK][0][0], MSTRIDE, false, &ch.vs[0][0], VSTRIDE, false, n0);
+                acc[0].store(&sh.U[0][0], VSTRIDE, n0);
+                bar_solve();
+                if (warp == 0 && lane < WROWS)
+                {
+                    // Forward substitution, right-looking: once u_s2 is known it goes into every later row at once,
+                    // so the chain of dependent FMAs is WC long instead of WC (WC - 1) / 2.
+                    float u[WC];
+#pragma unroll
+                    for (int s = 0; s < WC; s++) u[s] = sh.U[s][lane];
+#pragma unroll
+                    for (int s2 = 0; s2 < WC - 1; s2++)
+#pragma unroll
+                        for (int s = (s2 + 1) & ~3; s < WC; s += 4)
+                        {
+                            const float4 m4 = *(const float4*)&ch.M[AB][s2][s];  // column s2 of tril₋(A'B'ᵀ)
+                            if (s > s2) u[s] += m4.x * u[s2];
+                            if (s + 1 > s2) u[s + 1] += m4.y * u[s2];
+                            if (s + 2 > s2) u[s + 2] += m4.z * u[s2];
+                            u[s + 3] += m4.w * u[s2];
+                        }
+#pragma unroll
+                    for (int s = 0; s < WC; s++) sh.U[s][lane] = u[s];
+                }
+            }
+            else if (warp < 4)
+            {
+                const int n0 = (warp - 2) * 8;
+                acc[0].load(&sh.Pr[0][0], VSTRIDE, n0);
+                tile_mma<WC>(acc[0], &ch.M[RK][0][0], MSTRIDE, false, &ch.vs[0][0], VSTRIDE, false, n0);
+            }
+            bar_state();
+
+            // 3. The parts with U: warps 4-7 S ← (S + Vᵀ K' + Uᵀ B') diag(Γ_WC), warps 2-3 y += tril(R'B'ᵀ) U.
+            if (warp >= 4)
+#pragma unroll
+                for (int nt = 0; nt < 2; nt++)
+                {
+                    const int n0 = (warp - 4) * 16 + nt * 8;
+                    tile_mma<WC>(acc[nt], &sh.U[0][0], VSTRIDE, true, &ch.vec[B][0][0], WSTRIDE, false, n0);
+#pragma unroll
+                    for (int m = 0; m < 4; m++) (&sh.S[0][0])[tile_index(m, WSTRIDE, n0)] = acc[nt].get(m) * ch.gammaEnd[n0 + 2 * q + (m & 1)];
+                }
+            else if (warp >= 2)
+            {
+                const int n0 = (warp - 2) * 8;
+                tile_mma<WC>(acc[0], &ch.M[RB][0][0], MSTRIDE, false, &sh.U[0][0], VSTRIDE, false, n0);
+#pragma unroll
+                for (int m = 0; m < 4; m++)
+                {
+                    const int token = c * WC + g + (m >> 1) * 8;
+                    if (token < p.T) p.y[base + token * rowStride + i0 + n0 + 2 * q + (m & 1)] = acc[0].get(m);
+                }
             }
         }
         __syncthreads();
-        if (c + 1 < chunks)
-        {
-            stage();
-            __syncthreads();
-        }
     }
-    for (int e = tid; e < WROWS * 16; e += WTHREADS)
-        *(float4*)(state + (e / 16) * 64 + (e % 16) * 4) = *(const float4*)&S[e / 16][(e % 16) * 4];
+    if (!prepWarp)
+        for (int e = tid; e < WROWS * 16; e += 256)
+            *(float4*)(state + (e / 16) * 64 + (e % 16) * 4) = *(const float4*)&sh.S[e / 16][(e % 16) * 4];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -618,21 +680,41 @@ extern "C" __global__ void __launch_bounds__(128) gemm_f16(GemvArgs p) { gemm<f1
 // kk = normalize(k·k_k), k' = k·(1 + (a - 1)·k_a), the WKV step's a = -kk and b = kk·a; after the step the
 // head's GroupNorm (eps 64e-5), the r·k' bonus and the gate: y = (GN(S r) + (Σ r k' r_k) v) · g. Decode and
 // prefill share these.
-struct HeadInputs { float k, a, b; };
-
-__device__ __forceinline__ HeadInputs head_inputs(float k, float gate, float k_k, float k_a, float* scratch)
+// The per-head math of prefill and decode on P channels per thread. k' = k (1 + (gate - 1) k_a), and from the
+// normalised key kk: a = -kk, b = kk gate.
+template <int P, typename Sum>
+__device__ __forceinline__ void head_inputs(const float* k, const float* gate, const float* k_k, const float* k_a,
+                                            float* k_out, float* a, float* b, Sum sum)
 {
-    float kk = k * k_k;
-    kk /= fmaxf(sqrtf(block_sum(kk * kk, scratch)), 1e-12f);
-    return HeadInputs{k * (1.f + (gate - 1.f) * k_a), -kk, kk * gate};
+    float kk[P], squares = 0;
+#pragma unroll
+    for (int i = 0; i < P; i++) { kk[i] = k[i] * k_k[i]; squares += kk[i] * kk[i]; }
+    const float norm = fmaxf(sqrtf(sum(squares)), 1e-12f);
+#pragma unroll
+    for (int i = 0; i < P; i++)
+    {
+        kk[i] /= norm;
+        k_out[i] = k[i] * (1.f + (gate[i] - 1.f) * k_a[i]);
+        a[i] = -kk[i];
+        b[i] = kk[i] * gate[i];
+    }
 }
 
-__device__ __forceinline__ float head_output(float y, float r, float k, float v, float r_k, float lnx_w, float lnx_b, float g, float* scratch)
+// GroupNorm of the head's y (eps 64e-5), plus the bonus (Σ r k' r_k) v, times the gate g.
+template <int P, typename Sum>
+__device__ __forceinline__ void head_output(const float* y, const float* r, const float* k, const float* v, const float* r_k,
+                                            const float* lnx_w, const float* lnx_b, const float* g, float* out, Sum sum)
 {
-    const float mean = block_sum(y, scratch) / 64.f;
-    const float d = y - mean;
-    const float yn = d * rsqrtf(block_sum(d * d, scratch) / 64.f + 64e-5f) * lnx_w + lnx_b;
-    return (yn + block_sum(r * k * r_k, scratch) * v) * g;
+    float total = 0, bonus = 0, d[P], squares = 0;
+#pragma unroll
+    for (int i = 0; i < P; i++) { total += y[i]; bonus += r[i] * k[i] * r_k[i]; }
+    const float mean = sum(total) / 64.f;
+#pragma unroll
+    for (int i = 0; i < P; i++) { d[i] = y[i] - mean; squares += d[i] * d[i]; }
+    const float scale = rsqrtf(sum(squares) / 64.f + 64e-5f);
+    bonus = sum(bonus);
+#pragma unroll
+    for (int i = 0; i < P; i++) out[i] = (d[i] * scale * lnx_w[i] + lnx_b[i] + bonus * v[i]) * g[i];
 }
 
 // The decode step of the time mix after its projections, one (sequence, head) per block: the inputs above, the
@@ -656,11 +738,11 @@ extern "C" __global__ void __launch_bounds__(64) wkv7_decode(WkvDecodeArgs p)
     const int i = threadIdx.x, bh = blockIdx.x, h = bh % p.H, C = p.H * 64;
     const long idx = (long)(bh / p.H) * C + h * 64 + i;
 
-    const HeadInputs in = head_inputs(p.k[idx], p.a[idx], p.k_k[h * 64 + i], p.k_a[h * 64 + i], scratch);
+    head_inputs<1>(&p.k[idx], &p.a[idx], &p.k_k[h * 64 + i], &p.k_a[h * 64 + i], &k[i], &a[i], &b[i], BlockSum{scratch});
     float v = p.v[idx];
     if (p.vres) v += (p.v_first[idx] - v) * p.vres[idx];
     else p.v_first[idx] = v;
-    r[i] = p.r[idx]; w[i] = __expf(p.logw[idx]); k[i] = in.k; a[i] = in.a; b[i] = in.b;
+    r[i] = p.r[idx]; w[i] = __expf(p.logw[idx]);
     __syncthreads();
 
     float* row = (float*)p.table[p.wkv_slot] + ((long)bh * 64 + i) * 64;
@@ -676,7 +758,8 @@ extern "C" __global__ void __launch_bounds__(64) wkv7_decode(WkvDecodeArgs p)
 #pragma unroll
     for (int j = 0; j < 64; j += 4) *(float4*)(row + j) = make_float4(S[j], S[j + 1], S[j + 2], S[j + 3]);
 
-    const float out = head_output(y, r[i], k[i], v, p.r_k[h * 64 + i], p.lnx_w[h * 64 + i], p.lnx_b[h * 64 + i], p.g[idx], scratch);
+    float out;
+    head_output<1>(&y, &r[i], &k[i], &v, &p.r_k[h * 64 + i], &p.lnx_w[h * 64 + i], &p.lnx_b[h * 64 + i], &p.g[idx], &out, BlockSum{scratch});
     if (p.y_type == 1) ((bf16*)p.y)[idx] = from_float<bf16>(out);
     else if (p.y_type == 2) ((f16*)p.y)[idx] = from_float<f16>(out);
     else ((float*)p.y)[idx] = out;
@@ -697,6 +780,27 @@ __device__ void squared_relu(const SquaredReluArgs& p)
 extern "C" __global__ void squared_relu_bf16(SquaredReluArgs p) { squared_relu<bf16>(p); }
 extern "C" __global__ void squared_relu_f16(SquaredReluArgs p) { squared_relu<f16>(p); }
 
+// The same over a prompt, in place on the key projection's output in the model dtype: one pass where relu and then
+// square are two.
+struct SquaredReluInPlaceArgs { void* h; long n; };
+
+template <typename W>
+__device__ void squared_relu_in_place(const SquaredReluInPlaceArgs& p)  // n a multiple of 8
+{
+    W* h = (W*)p.h;
+    for (long i = ((long)blockIdx.x * blockDim.x + threadIdx.x) * 8; i < p.n; i += (long)gridDim.x * blockDim.x * 8)
+    {
+        float x[8];
+        load8(h + i, x);
+#pragma unroll
+        for (int j = 0; j < 8; j++) x[j] = fmaxf(x[j], 0.f) * fmaxf(x[j], 0.f);
+        store8(h + i, x);
+    }
+}
+extern "C" __global__ void squared_relu_in_place_bf16(SquaredReluInPlaceArgs p) { squared_relu_in_place<bf16>(p); }
+extern "C" __global__ void squared_relu_in_place_f16(SquaredReluInPlaceArgs p) { squared_relu_in_place<f16>(p); }
+extern "C" __global__ void squared_relu_in_place_f32(SquaredReluInPlaceArgs p) { squared_relu_in_place<float>(p); }
+
 
 // ---------------------------------------------------------------------------------------------------------------
 // Prefill around the scan: the time mix's elementwise work over a whole prompt [B, T, C] in three passes instead
@@ -715,25 +819,32 @@ struct ShiftMixPrefillArgs
 };
 
 template <typename W>
-__device__ void shift_mix_prefill(const ShiftMixPrefillArgs& p)
+__device__ void shift_mix_prefill(const ShiftMixPrefillArgs& p)  // one token per block, 8 channels per thread
 {
+    const int row = blockIdx.x, t = row % p.T, b = row / p.T;  // row = b T + t
     const long n = (long)p.B * p.T * p.C;
-    for (long e = (long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (long)gridDim.x * blockDim.x)
+    const W* x = (const W*)p.x + (long)row * p.C;
+    const W* before = t > 0 ? x - p.C : (const W*)p.shift + (long)b * p.C;
+    for (int c = threadIdx.x * 8; c < p.C; c += blockDim.x * 8)
     {
-        const int c = e % p.C;
-        const long bt = e / p.C;
-        const int t = bt % p.T, b = bt / p.T;
-        const float x = to_float(((const W*)p.x)[e]);
-        const float previous = t > 0 ? to_float(((const W*)p.x)[e - p.C]) : to_float(((const W*)p.shift)[(long)b * p.C + c]);
-        for (int m = 0; m < p.M; m++) ((W*)p.out)[m * n + e] = from_float<W>(fmaf(previous - x, p.mix[(long)m * p.C + c], x));
+        float now[8], previous[8], mix[8], out[8];
+        load8(x + c, now);
+        load8(before + c, previous);
+        for (int m = 0; m < p.M; m++)
+        {
+            load8(p.mix + (long)m * p.C + c, mix);
+#pragma unroll
+            for (int j = 0; j < 8; j++) out[j] = fmaf(previous[j] - now[j], mix[j], now[j]);
+            store8((W*)p.out + m * n + (long)row * p.C + c, out);
+        }
     }
 }
 extern "C" __global__ void shift_mix_prefill_bf16(ShiftMixPrefillArgs p) { shift_mix_prefill<bf16>(p); }
 extern "C" __global__ void shift_mix_prefill_f16(ShiftMixPrefillArgs p) { shift_mix_prefill<f16>(p); }
 extern "C" __global__ void shift_mix_prefill_f32(ShiftMixPrefillArgs p) { shift_mix_prefill<float>(p); }
 
-// The WKV scan's inputs from the projections, one (token, head) per block of 64 threads: r; log w from the decay
-// LoRA; k', a = -kk, b = kk·a from the learning-rate LoRA (head_inputs); v mixed towards layer 0's values.
+// The WKV scan's inputs from the projections, one (token, head) per warp, two channels per lane: r; log w from the
+// decay LoRA; k', a = -kk, b = kk·a from the learning-rate LoRA (head_inputs); v mixed towards layer 0's values.
 struct WkvInputsArgs
 {
     const void* r; const void* k; const void* v;  // [B, T, C] model dtype: the projections
@@ -743,48 +854,65 @@ struct WkvInputsArgs
     void* v_first;                                 // [B, T, C] model dtype: layer 0 writes its v, later layers read it
     const float* w0; const float* a0; const float* v0; const float* k_k; const float* k_a;  // [C]
     float* r_out; float* logw; float* k_out; float* v_out; float* a_out; float* b_out;       // [B, T, C] fp32
-    int H;
+    int H, heads;                                  // heads = B T H
 };
 
 template <typename W>
 __device__ void wkv_inputs(const WkvInputsArgs& p)
 {
-    __shared__ float scratch[32];
-    const int i = threadIdx.x, h = blockIdx.x % p.H, c = h * 64 + i;
-    const long e = (long)(blockIdx.x / p.H) * p.H * 64 + c;
-    auto at = [&](const void* t) { return to_float(((const W*)t)[e]); };
-    const float gate = 1.f / (1.f + __expf(-(p.a0[c] + at(p.a_lora))));
-    const HeadInputs in = head_inputs(at(p.k), gate, p.k_k[c], p.k_a[c], scratch);
-    float v = at(p.v);
-    if (p.v_lora) v += (at(p.v_first) - v) / (1.f + __expf(-(p.v0[c] + at(p.v_lora))));
-    else ((W*)p.v_first)[e] = ((const W*)p.v)[e];
-    p.r_out[e] = at(p.r);
-    p.logw[e] = activate(p.w0[c] + at(p.w_lora), ACT_LOG_DECAY);
-    p.k_out[e] = in.k; p.v_out[e] = v; p.a_out[e] = in.a; p.b_out[e] = in.b;
+    const int unit = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);  // (b T + t) H + h
+    if (unit >= p.heads) return;
+    const int c = (unit % p.H) * 64 + 2 * (threadIdx.x & 31);
+    const long e = (long)unit * 64 + 2 * (threadIdx.x & 31);
+    float r[2], k[2], v[2], w[2], gate[2], k_k[2], k_a[2], k_out[2], a[2], b[2];
+    load2((const W*)p.r + e, r); load2((const W*)p.k + e, k); load2((const W*)p.v + e, v);
+    load2((const W*)p.w_lora + e, w); load2((const W*)p.a_lora + e, gate);
+    load2(p.k_k + c, k_k); load2(p.k_a + c, k_a);
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+    {
+        gate[i] = 1.f / (1.f + __expf(-(p.a0[c + i] + gate[i])));
+        w[i] = activate(p.w0[c + i] + w[i], ACT_LOG_DECAY);
+    }
+    head_inputs<2>(k, gate, k_k, k_a, k_out, a, b, WarpSum{});
+    if (p.v_lora)
+    {
+        float first[2], lora[2];
+        load2((const W*)p.v_first + e, first); load2((const W*)p.v_lora + e, lora);
+#pragma unroll
+        for (int i = 0; i < 2; i++) v[i] += (first[i] - v[i]) / (1.f + __expf(-(p.v0[c + i] + lora[i])));
+    }
+    else store2((W*)p.v_first + e, v);  // exact: v is the projection as loaded
+    store2(p.r_out + e, r); store2(p.logw + e, w); store2(p.k_out + e, k_out);
+    store2(p.v_out + e, v); store2(p.a_out + e, a); store2(p.b_out + e, b);
 }
-extern "C" __global__ void __launch_bounds__(64) wkv_inputs_bf16(WkvInputsArgs p) { wkv_inputs<bf16>(p); }
-extern "C" __global__ void __launch_bounds__(64) wkv_inputs_f16(WkvInputsArgs p) { wkv_inputs<f16>(p); }
-extern "C" __global__ void __launch_bounds__(64) wkv_inputs_f32(WkvInputsArgs p) { wkv_inputs<float>(p); }
+extern "C" __global__ void wkv_inputs_bf16(WkvInputsArgs p) { wkv_inputs<bf16>(p); }
+extern "C" __global__ void wkv_inputs_f16(WkvInputsArgs p) { wkv_inputs<f16>(p); }
+extern "C" __global__ void wkv_inputs_f32(WkvInputsArgs p) { wkv_inputs<float>(p); }
 
-// The scan's output to the output projection's input, one (token, head) per block of 64: head_output.
+// The scan's output to the output projection's input, one (token, head) per warp, two channels per lane: head_output.
 struct WkvOutputArgs
 {
     const float* y; const float* r; const float* k; const float* v;  // [B, T, C] fp32: the scan's y and inputs
     const void* g;                                                  // [B, T, C] model dtype: the gate
     const float* r_k; const float* lnx_w; const float* lnx_b;       // [C]
     void* out;                                                      // [B, T, C] model dtype
-    int H;
+    int H, heads;                                                   // heads = B T H
 };
 
 template <typename W>
 __device__ void wkv_output(const WkvOutputArgs& p)
 {
-    __shared__ float scratch[32];
-    const int c = (blockIdx.x % p.H) * 64 + threadIdx.x;
-    const long e = (long)(blockIdx.x / p.H) * p.H * 64 + c;
-    const float out = head_output(p.y[e], p.r[e], p.k[e], p.v[e], p.r_k[c], p.lnx_w[c], p.lnx_b[c], to_float(((const W*)p.g)[e]), scratch);
-    ((W*)p.out)[e] = from_float<W>(out);
+    const int unit = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (unit >= p.heads) return;
+    const int c = (unit % p.H) * 64 + 2 * (threadIdx.x & 31);
+    const long e = (long)unit * 64 + 2 * (threadIdx.x & 31);
+    float y[2], r[2], k[2], v[2], g[2], r_k[2], lnx_w[2], lnx_b[2], out[2];
+    load2(p.y + e, y); load2(p.r + e, r); load2(p.k + e, k); load2(p.v + e, v); load2((const W*)p.g + e, g);
+    load2(p.r_k + c, r_k); load2(p.lnx_w + c, lnx_w); load2(p.lnx_b + c, lnx_b);
+    head_output<2>(y, r, k, v, r_k, lnx_w, lnx_b, g, out, WarpSum{});
+    store2((W*)p.out + e, out);
 }
-extern "C" __global__ void __launch_bounds__(64) wkv_output_bf16(WkvOutputArgs p) { wkv_output<bf16>(p); }
-extern "C" __global__ void __launch_bounds__(64) wkv_output_f16(WkvOutputArgs p) { wkv_output<f16>(p); }
-extern "C" __global__ void __launch_bounds__(64) wkv_output_f32(WkvOutputArgs p) { wkv_output<float>(p); }
+extern "C" __global__ void wkv_output_bf16(WkvOutputArgs p) { wkv_output<bf16>(p); }
+extern "C" __global__ void wkv_output_f16(WkvOutputArgs p) { wkv_output<f16>(p); }
+extern "C" __global__ void wkv_output_f32(WkvOutputArgs p) { wkv_output<float>(p); }

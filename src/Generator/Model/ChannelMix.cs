@@ -5,7 +5,8 @@ using F = TorchSharp.torch.nn.functional;
 namespace Rag.Generator.Model;
 
 /// <summary>RWKV-7 channel mix: a token-shifted squared-ReLU MLP, value(relu(key(x + (x₋₁ - x)·x_k))²).</summary>
-/// <param name="kernels">Rag's CUDA kernels when they run the model: the token shift and its mix are one pass.</param>
+/// <param name="kernels">Rag's CUDA kernels when they run the model: the token shift and its mix are one pass, and so is
+/// the squared ReLU.</param>
 internal sealed class ChannelMix(ModelWeights weights, string prefix, Rwkv7Kernels? kernels) : IDisposable
 {
     internal readonly Tensor x_k = weights[$"{prefix}.x_k"];        // [1, 1, C]
@@ -18,7 +19,8 @@ internal sealed class ChannelMix(ModelWeights weights, string prefix, Rwkv7Kerne
     public Tensor Forward(Tensor x, Tensor shift)
     {
         var mixed = kernels is not null ? kernels.ShiftMix(x, shift, mix!)[0] : x + (TokenShift.Previous(x, shift) - x) * x_k;
-        var k = F.linear(mixed, key).relu().square();
+        var h = F.linear(mixed, key);
+        var k = kernels is not null ? kernels.SquaredReluInPlace(h) : h.relu().square();
         return F.linear(k, value);
     }
 
