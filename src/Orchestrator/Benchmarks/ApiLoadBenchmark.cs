@@ -84,8 +84,8 @@ public sealed class ApiLoadBenchmark(HttpClient http, string question, int maxTo
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode) return null;
             if (streamChat) return (await ChatStream.ReadAsync(response, sent, cancellationToken))?.CompletionTokens;
-            var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
-            return answer.TryGetProperty("usage", out var usage) && usage.ValueKind == System.Text.Json.JsonValueKind.Object
+            using var document = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            return document.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == System.Text.Json.JsonValueKind.Object
                 ? usage.GetProperty("completion_tokens").GetInt64()
                 : null;
         }

@@ -28,7 +28,8 @@ internal static class ChatStream
             if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
             var data = line["data: ".Length..];
             if (data == "[DONE]") return usage is { } u ? new ChatStreamResult(answer.ToString(), ttft, u) : null;
-            var chunk = JsonDocument.Parse(data).RootElement;
+            using var document = JsonDocument.Parse(data);  // pooled buffers, returned per chunk: the load generator shares the server's cores
+            var chunk = document.RootElement;
             if (chunk.TryGetProperty("usage", out var chunkUsage) && chunkUsage.ValueKind == JsonValueKind.Object) usage = chunkUsage.Clone();
             foreach (var choice in chunk.GetProperty("choices").EnumerateArray())
             {

@@ -5,13 +5,6 @@ namespace Rag.Retrieval.Abstractions;
 /// <see cref="DocumentInput.Source"/>: the same source with the same content hash is a no-op, a new hash
 /// replaces every chunk of that document atomically.
 /// </summary>
-/// <summary>A store that can check its own storage for damage (e.g. after a crash); `rag store check` runs it when the store has it.</summary>
-public interface IStoreIntegrityCheck
-{
-    /// <summary>"ok" when the storage is sound, else what is wrong.</summary>
-    Task<string> CheckIntegrityAsync(CancellationToken cancellationToken = default);
-}
-
 public interface IDocumentStore : IAsyncDisposable
 {
     /// <summary>Stores a document and its chunks in one transaction (all or nothing).</summary>
@@ -40,6 +33,13 @@ public interface IDocumentStore : IAsyncDisposable
 
     /// <summary>Checks the store can be reached (readiness).</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>A store that can check its own storage for damage (e.g. after a crash); `rag store check` runs it when the store has it.</summary>
+public interface IStoreIntegrityCheck
+{
+    /// <summary>"ok" when the storage is sound, else what is wrong.</summary>
+    Task<string> CheckIntegrityAsync(CancellationToken cancellationToken = default);
 }
 
 public enum UpsertOutcome { Added, Unchanged, Replaced }
