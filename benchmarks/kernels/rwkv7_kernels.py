@@ -123,6 +123,7 @@ def gemv_jobs(jobs, B):
     warps = sum(w.shape[0] for w, *_ in jobs)  # one warp per output row
     return args, (warps + 7) // 8
 
+WIDE_K = 512  # GemvArgs.WideK
 GEMM_MIN_BATCH = 8  # Rwkv7Decoder: from 8 sequences on, matrices whose width is a multiple of 32 go to the tensor cores
 
 def launch_projections(mod, jobs, B, suffix, stream=None):
@@ -133,9 +134,11 @@ def launch_projections(mod, jobs, B, suffix, stream=None):
     if big:
         args, _ = gemv_jobs(big, B)
         mod.launch("gemm_" + suffix, sum((j[0].shape[0] + 15) // 16 for j in big), 128, [args], stream); launched.append(args)
-    if small:
-        args, blocks = gemv_jobs(small, B)
-        mod.launch("gemv_" + suffix, blocks, 256, [args], stream); launched.append(args)
+    for wide in (False, True):  # rows from WIDE_K columns on go to gemv_wide
+        group = [j for j in small if (j[0].shape[1] >= WIDE_K) == wide]
+        if group:
+            args, blocks = gemv_jobs(group, B)
+            mod.launch(("gemv_wide_" if wide else "gemv_") + suffix, blocks, 256, [args], stream); launched.append(args)
     return launched
 
 def act_ref(z, act):
@@ -192,11 +195,12 @@ def main():
 
     # ---- GEMV: every dtype, batch sizes, activations, several jobs in one launch ----
     for dtype in (torch.bfloat16, torch.float16, torch.float32):
-        for B in (1, 5, 64):
+        for B, kernel in ((1, "gemv_"), (5, "gemv_"), (64, "gemv_"), (1, "gemv_wide_"), (5, "gemv_wide_"), (64, "gemv_wide_")):
             jobs, refs = [], []
             for (n, kdim, act, acc, bias, *inner) in [(256, 512, "none", False, False), (64, 128, "tanh", False, False),
                                                (128, 64, "logdecay", False, True), (96, 256, "relu2", True, False),
-                                               (42, 8, "sigmoid", False, True), (72, 64, "logdecay", False, True, "tanh")]:
+                                               (42, 8, "sigmoid", False, True), (72, 64, "logdecay", False, True, "tanh"),
+                                               (48, 768, "none", True, False)]:
                 in_act = inner[0] if inner else "none"
                 w = (torch.randn(n, kdim, device="cuda") * 0.05).to(dtype)
                 x = torch.randn(B, kdim, device="cuda")
@@ -206,9 +210,9 @@ def main():
                 refs.append((y, act_ref(z, act) + (y.double() if acc else 0)))
                 jobs.append((w, x, y, bb, act, acc, in_act))
             args, blocks = gemv_jobs(jobs, B)
-            mod.launch("gemv_" + SUFFIX[dtype], blocks, 256, [args]); torch.cuda.synchronize()
+            mod.launch(kernel + SUFFIX[dtype], blocks, 256, [args]); torch.cuda.synchronize()
             worst = max(rel(y, ref) for y, ref in refs)
-            results.append((f"gemv {SUFFIX[dtype]} B{B} (6 jobs, one with an input activation)", worst, 1e-5))
+            results.append((f"{kernel}{SUFFIX[dtype]} B{B} (7 jobs, one with an input activation)", worst, 1e-5))
 
     # ---- GEMM on the tensor cores: inputs rounded to the weight type, so the reference rounds them too ----
     for dtype in (torch.bfloat16, torch.float16):
@@ -234,7 +238,7 @@ def main():
         shift = torch.randn(B, C, device="cuda").to(dtype); prev = shift.clone()
         mix = torch.rand(M, C, device="cuda"); out = torch.full((M, B, C), float("nan"), device="cuda")
         table = torch.tensor([shift.data_ptr()], dtype=torch.int64, device="cuda")
-        mod.launch("shift_mix_" + SUFFIX[dtype], B, 256, [ShiftMixArgs(ptr(x), ptr(lw), ptr(lb), ptr(table), 0, ptr(mix), ptr(out), B, C, M, 0)])
+        mod.launch("shift_mix_" + SUFFIX[dtype], B, 1024, [ShiftMixArgs(ptr(x), ptr(lw), ptr(lb), ptr(table), 0, ptr(mix), ptr(out), B, C, M, 0)])
         torch.cuda.synchronize()
         xn = torch.nn.functional.layer_norm(x.double(), [C], lw.double(), lb.double(), 1e-5)
         ref = xn[None] + (prev.double() - xn)[None] * mix.double()[:, None, :]
@@ -242,7 +246,7 @@ def main():
         results.append((f"shift_mix {SUFFIX[dtype]} state", rel(shift.double(), xn), 4e-3 if dtype != torch.float32 else 1e-6))
         if dtype != torch.float32:  # the cuBLAS path's 16-bit output, from the state the first launch left
             half = torch.full((M, B, C), float("nan"), device="cuda").to(dtype); prev = shift.clone()
-            mod.launch("shift_mix_" + SUFFIX[dtype], B, 256, [ShiftMixArgs(ptr(x), ptr(lw), ptr(lb), ptr(table), 0, ptr(mix), ptr(half), B, C, M, 1)])
+            mod.launch("shift_mix_" + SUFFIX[dtype], B, 1024, [ShiftMixArgs(ptr(x), ptr(lw), ptr(lb), ptr(table), 0, ptr(mix), ptr(half), B, C, M, 1)])
             torch.cuda.synchronize()
             ref = xn[None] + (prev.double() - xn)[None] * mix.double()[:, None, :]
             results.append((f"shift_mix {SUFFIX[dtype]} 16-bit output", rel(half, ref), 4e-3))
@@ -406,7 +410,7 @@ def timings(mod, opts):
             mod.launch("embed_bf16", B, 256, [EmbedArgs(ptr(emb), ptr(tokens), ptr(x), C)], s)
             for l, d in enumerate(layers):
                 a1 = ShiftMixArgs(ptr(x), ptr(d["ln1"][0]), ptr(d["ln1"][1]), ptr(table), 3 * l, ptr(d["mix"]), ptr(mixed), B, C, 6, 0)
-                mod.launch("shift_mix_bf16", B, 256, [a1], s)
+                mod.launch("shift_mix_bf16", B, min(1024, C), [a1], s)
                 xr, xw, xk_, xv, xa, xg = (mixed[i] for i in range(6))
                 jobs = [(d["Wr"], xr, r_, None, "none", 0), (d["Wk"], xk_, k_, None, "none", 0), (d["Wv"], xv, v_, None, "none", 0),
                         (d["w1"], xw, hw, None, "none", 0), (d["a1"], xa, ha, None, "none", 0), (d["g1"], xg, hg, None, "none", 0)]
@@ -419,12 +423,12 @@ def timings(mod, opts):
                 mod.launch("wkv7_decode", B * H, 64, [wk], s)
                 g3 = launch_projections(mod, [(d["Wo"], yy, x, None, "none", 1)], B, "bf16", s)
                 a2 = ShiftMixArgs(ptr(x), ptr(d["ln2"][0]), ptr(d["ln2"][1]), ptr(table), 3 * l + 2, ptr(d["ffn_mix"]), ptr(xk), B, C, 1, 0)
-                mod.launch("shift_mix_bf16", B, 256, [a2], s)
+                mod.launch("shift_mix_bf16", B, min(1024, C), [a2], s)
                 g4 = launch_projections(mod, [(d["Fk"], xk[0], hh, None, "relu2", 0)], B, "bf16", s)
                 g5 = launch_projections(mod, [(d["Fv"], hh, x, None, "none", 1)], B, "bf16", s)
                 keep.extend([a1, g1, g2, wk, g3, a2, g4, g5])
             a3 = ShiftMixArgs(ptr(x), ptr(ln_out[0]), ptr(ln_out[1]), ptr(table), -1, P(0), ptr(xo), B, C, 1, 0)
-            mod.launch("shift_mix_bf16", B, 256, [a3], s)
+            mod.launch("shift_mix_bf16", B, min(1024, C), [a3], s)
             g6 = launch_projections(mod, [(head, xo, logits, None, "none", 0)], B, "bf16", s)
         torch.cuda.synchronize()
         check(cuda.cuStreamBeginCapture_v2(stream, 2), "begin capture")

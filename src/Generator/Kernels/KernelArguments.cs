@@ -52,6 +52,7 @@ internal struct GemvArgs
 {
     public const int MaxJobs = 8;
     public const int WarpsPerBlock = 8;  // gemv: 256 threads, one warp per output row
+    public const int WideK = 512;        // from this many columns rows go to gemv_wide (two loads in flight per lane)
     public const int GemmRows = 16;      // gemm: 128 threads, 16 output rows per block (rwkv7.cu GEMM_ROWS)
     public const int GemmMaxBatch = 64;  // rwkv7.cu GEMM_MAX_B
 

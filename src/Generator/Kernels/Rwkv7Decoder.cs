@@ -145,6 +145,8 @@ internal sealed class Rwkv7Decoder : IDisposable
             var module = d._kernels.Module;
             var suffix = d._kernels.Suffix;
             int C = c.EmbeddingSize, H = c.HeadCount;
+            // One block per sequence, as many threads as fit: the block's two reductions are the kernel's latency.
+            int shiftMixThreads = Math.Min(1024, C);
             var cublas = B >= CublasMinBatch ? d._cublas : null;
             // The inputs of cuBLAS projections are made in the model's 16-bit dtype; Rag's kernels read fp32.
             var input = cublas is null ? ScalarType.Float32 : d._embedding.dtype;
@@ -181,11 +183,12 @@ internal sealed class Rwkv7Decoder : IDisposable
                     int blocks = GemvArgs.GemmBlocks(wide);
                     launches.Add(s => module.Launch("gemm_" + suffix, blocks, 128, args, s));
                 }
-                if (narrow.Length > 0)
+                foreach (var group in narrow.GroupBy(j => j.K >= GemvArgs.WideK))
                 {
-                    var args = new GemvArgs(B, narrow);
-                    int blocks = GemvArgs.GemvBlocks(narrow);
-                    launches.Add(s => module.Launch("gemv_" + suffix, blocks, 256, args, s));
+                    var args = new GemvArgs(B, [.. group]);
+                    int blocks = GemvArgs.GemvBlocks(group);
+                    var kernel = (group.Key ? "gemv_wide_" : "gemv_") + suffix;
+                    launches.Add(s => module.Launch(kernel, blocks, 256, args, s));
                 }
                 return s => launches.ForEach(launch => launch(s));
             }
@@ -196,7 +199,7 @@ internal sealed class Rwkv7Decoder : IDisposable
                     X = A(input), LnWeight = A(ln.Weight), LnBias = A(ln.Bias), Table = A(_table), ShiftSlot = slot,
                     Mix = A(mix), Out = A(output), B = B, C = C, M = outputs, OutHalf = inputHalf,
                 };
-                return s => module.Launch("shift_mix_" + suffix, B, 256, args, s);
+                return s => module.Launch("shift_mix_" + suffix, B, shiftMixThreads, args, s);
             }
 
             var embed = new EmbedArgs { Embedding = A(d._embedding), Tokens = A(_tokens), X = A(x), C = C };

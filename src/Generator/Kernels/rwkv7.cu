@@ -32,26 +32,42 @@ template <> __device__ __forceinline__ f16 from_float<f16>(float x)
     return f16{h};
 }
 
-// Eight consecutive elements (16- or 32-byte aligned) as fp32.
-__device__ __forceinline__ void load8(const float* p, float* o)
+// Eight consecutive elements as raw 16- or 32-byte words, and those words as fp32.
+template <typename W> struct Raw8 { uint4 u; };
+template <> struct Raw8<float> { uint4 u[2]; };
+__device__ __forceinline__ void unpack8(const Raw8<float>& r, float* o)
 {
-    float4 a = *(const float4*)p, b = *(const float4*)(p + 4);
-    o[0] = a.x; o[1] = a.y; o[2] = a.z; o[3] = a.w; o[4] = b.x; o[5] = b.y; o[6] = b.z; o[7] = b.w;
+    const uint4 a = r.u[0], b = r.u[1];
+    const unsigned w[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+#pragma unroll
+    for (int i = 0; i < 8; i++) o[i] = __uint_as_float(w[i]);
 }
-__device__ __forceinline__ void load8(const bf16* p, float* o)
+__device__ __forceinline__ void unpack8(const Raw8<bf16>& r, float* o)
 {
-    uint4 u = *(const uint4*)p;
-    unsigned w[4] = {u.x, u.y, u.z, u.w};
+    const unsigned w[4] = {r.u.x, r.u.y, r.u.z, r.u.w};
 #pragma unroll
     for (int i = 0; i < 4; i++) { o[2 * i] = __uint_as_float(w[i] << 16); o[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u); }
 }
-__device__ __forceinline__ void load8(const f16* p, float* o)
+__device__ __forceinline__ void unpack8(const Raw8<f16>& r, float* o)
 {
-    uint4 u = *(const uint4*)p;
-    unsigned w[4] = {u.x, u.y, u.z, u.w};
+    const unsigned w[4] = {r.u.x, r.u.y, r.u.z, r.u.w};
 #pragma unroll
     for (int i = 0; i < 4; i++) { o[2 * i] = to_float(f16{(u16)(w[i] & 0xffffu)}); o[2 * i + 1] = to_float(f16{(u16)(w[i] >> 16)}); }
 }
+
+// Eight consecutive elements (16- or 32-byte aligned) as fp32.
+template <typename W> __device__ __forceinline__ void load8(const W* p, float* o) { unpack8(Raw8<W>{*(const uint4*)p}, o); }
+template <> __device__ __forceinline__ void load8(const float* p, float* o) { unpack8(Raw8<float>{{*(const uint4*)p, *(const uint4*)(p + 4)}}, o); }
+
+// The same read once, bypassing L1: the GEMV's weights, so its inputs stay in L1.
+__device__ __forceinline__ uint4 load_stream(const void* p)
+{
+    uint4 u;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];" : "=r"(u.x), "=r"(u.y), "=r"(u.z), "=r"(u.w) : "l"(p));
+    return u;
+}
+template <typename W> __device__ __forceinline__ Raw8<W> load_raw8_stream(const W* p) { return Raw8<W>{load_stream(p)}; }
+template <> __device__ __forceinline__ Raw8<float> load_raw8_stream(const float* p) { return Raw8<float>{{load_stream(p), load_stream(p + 4)}}; }
 
 // ... and back, rounded to W.
 __device__ __forceinline__ void store8(float* p, const float* v)
@@ -524,7 +540,10 @@ __device__ __forceinline__ float activate(float z, int act)
     }
 }
 
-template <typename W>
+// One warp per row. Each lane keeps DEPTH 16-byte weight loads in flight: with one at a time a warp waits a whole
+// memory latency per 512 bytes, and at batch 1 the step is bound by the bytes in flight (2 measured best on an H200:
+// 4 loses occupancy; narrow rows, the LoRAs' up-projections, keep 1 for the same reason).
+template <typename W, int DEPTH>
 __device__ void gemv(const GemvArgs& p)
 {
     const int lane = threadIdx.x & 31;
@@ -538,21 +557,31 @@ __device__ void gemv(const GemvArgs& p)
         float acc[BATCH_GROUP];
 #pragma unroll
         for (int g = 0; g < BATCH_GROUP; g++) acc[g] = 0;
-        for (int c = lane * 8; c < job.k; c += 256)
+        for (int c0 = lane * 8; c0 < job.k; c0 += 256 * DEPTH)
         {
-            float wv[8];
-            load8(w + c, wv);
+            Raw8<W> raw[DEPTH];
 #pragma unroll
-            for (int g = 0; g < BATCH_GROUP; g++)
+            for (int d = 0; d < DEPTH; d++)
+                if (c0 + 256 * d < job.k) raw[d] = load_raw8_stream(w + c0 + 256 * d);
+#pragma unroll
+            for (int d = 0; d < DEPTH; d++)
             {
-                if (b0 + g >= p.B) break;
-                float xv[8];
-                load8(job.x + (long)(b0 + g) * job.k + c, xv);
-                if (job.in_act != ACT_NONE)  // uniform: kept out of the product so plain rows stay a straight FMA chain
+                const int c = c0 + 256 * d;
+                if (c >= job.k) break;
+                float wv[8];
+                unpack8(raw[d], wv);
 #pragma unroll
-                    for (int e = 0; e < 8; e++) xv[e] = activate(xv[e], job.in_act);
+                for (int g = 0; g < BATCH_GROUP; g++)
+                {
+                    if (b0 + g >= p.B) break;
+                    float xv[8];
+                    load8(job.x + (long)(b0 + g) * job.k + c, xv);
+                    if (job.in_act != ACT_NONE)  // uniform: kept out of the product so plain rows stay a straight FMA chain
 #pragma unroll
-                for (int e = 0; e < 8; e++) acc[g] = fmaf(wv[e], xv[e], acc[g]);
+                        for (int e = 0; e < 8; e++) xv[e] = activate(xv[e], job.in_act);
+#pragma unroll
+                    for (int e = 0; e < 8; e++) acc[g] = fmaf(wv[e], xv[e], acc[g]);
+                }
             }
         }
 #pragma unroll
@@ -569,9 +598,13 @@ __device__ void gemv(const GemvArgs& p)
         }
     }
 }
-extern "C" __global__ void gemv_bf16(GemvArgs p) { gemv<bf16>(p); }
-extern "C" __global__ void gemv_f16(GemvArgs p) { gemv<f16>(p); }
-extern "C" __global__ void gemv_f32(GemvArgs p) { gemv<float>(p); }
+// gemv: rows of fewer than GemvArgs.WideK columns (the LoRAs' up-projections); gemv_wide: the rest.
+extern "C" __global__ void gemv_bf16(GemvArgs p) { gemv<bf16, 1>(p); }
+extern "C" __global__ void gemv_f16(GemvArgs p) { gemv<f16, 1>(p); }
+extern "C" __global__ void gemv_f32(GemvArgs p) { gemv<float, 1>(p); }
+extern "C" __global__ void gemv_wide_bf16(GemvArgs p) { gemv<bf16, 2>(p); }
+extern "C" __global__ void gemv_wide_f16(GemvArgs p) { gemv<f16, 2>(p); }
+extern "C" __global__ void gemv_wide_f32(GemvArgs p) { gemv<float, 2>(p); }
 
 // The same products for many sequences at once (B up to 64) on the tensor cores: mma.sync m16n8k16 with the
 // weights (bf16 or fp16) as A, the inputs rounded to the weight type as B, fp32 accumulation. A block takes 16
