@@ -134,11 +134,11 @@ def launch_projections(mod, jobs, B, suffix, stream=None):
     if big:
         args, _ = gemv_jobs(big, B)
         mod.launch("gemm_" + suffix, sum((j[0].shape[0] + 15) // 16 for j in big), 128, [args], stream); launched.append(args)
-    for wide in (False, True):  # rows from WIDE_K columns on go to gemv_wide
+    for wide in (False, True):  # rows from WIDE_K columns on go to gemv_wide; one sequence to gemv1
         group = [j for j in small if (j[0].shape[1] >= WIDE_K) == wide]
         if group:
             args, blocks = gemv_jobs(group, B)
-            mod.launch(("gemv_wide_" if wide else "gemv_") + suffix, blocks, 256, [args], stream); launched.append(args)
+            mod.launch(("gemv1" if B == 1 else "gemv") + ("_wide_" if wide else "_") + suffix, blocks, 256, [args], stream); launched.append(args)
     return launched
 
 def act_ref(z, act):
@@ -195,7 +195,8 @@ def main():
 
     # ---- GEMV: every dtype, batch sizes, activations, several jobs in one launch ----
     for dtype in (torch.bfloat16, torch.float16, torch.float32):
-        for B, kernel in ((1, "gemv_"), (5, "gemv_"), (64, "gemv_"), (1, "gemv_wide_"), (5, "gemv_wide_"), (64, "gemv_wide_")):
+        for B, kernel in ((1, "gemv_"), (5, "gemv_"), (64, "gemv_"), (1, "gemv_wide_"), (5, "gemv_wide_"), (64, "gemv_wide_"),
+                          (1, "gemv1_"), (1, "gemv1_wide_")):
             jobs, refs = [], []
             for (n, kdim, act, acc, bias, *inner) in [(256, 512, "none", False, False), (64, 128, "tanh", False, False),
                                                (128, 64, "logdecay", False, True), (96, 256, "relu2", True, False),

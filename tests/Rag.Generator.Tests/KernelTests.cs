@@ -74,7 +74,7 @@ public class KernelTests
         var source = KernelCompiler.Source(Rwkv7Kernels.SourceFile);
         var defined = Regex.Matches(source, @"extern ""C"" __global__ void (?:__launch_bounds__\([^)]*\) )?(\w+)\(").Select(m => m.Groups[1].Value).ToHashSet();
         foreach (var suffix in new[] { "bf16", "f16", "f32" })
-            foreach (var kernel in new[] { "embed_", "shift_mix_", "gemv_", "gemv_wide_" })
+            foreach (var kernel in new[] { "embed_", "shift_mix_", "gemv_", "gemv_wide_", "gemv1_", "gemv1_wide_" })
                 Assert.Contains(kernel + suffix, defined);
         Assert.Contains("wkv7_prefill", defined);
         Assert.Contains("wkv7_decode", defined);

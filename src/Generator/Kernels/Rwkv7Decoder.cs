@@ -187,7 +187,7 @@ internal sealed class Rwkv7Decoder : IDisposable
                 {
                     var args = new GemvArgs(B, [.. group]);
                     int blocks = GemvArgs.GemvBlocks(group);
-                    var kernel = (group.Key ? "gemv_wide_" : "gemv_") + suffix;
+                    var kernel = (B == 1 ? "gemv1" : "gemv") + (group.Key ? "_wide_" : "_") + suffix;
                     launches.Add(s => module.Launch(kernel, blocks, 256, args, s));
                 }
                 return s => launches.ForEach(launch => launch(s));

@@ -540,10 +540,10 @@ __device__ __forceinline__ float activate(float z, int act)
     }
 }
 
-// One warp per row. Each lane keeps DEPTH 16-byte weight loads in flight: with one at a time a warp waits a whole
-// memory latency per 512 bytes, and at batch 1 the step is bound by the bytes in flight (2 measured best on an H200:
-// 4 loses occupancy; narrow rows, the LoRAs' up-projections, keep 1 for the same reason).
-template <typename W, int DEPTH>
+// One warp per row, GROUP sequences per pass over it. Each lane keeps DEPTH 16-byte weight loads in flight: with one
+// at a time a warp waits a whole memory latency per 512 bytes, and at batch 1 the step is bound by the bytes in flight
+// (2 measured best on an H200: 4 loses occupancy; narrow rows, the LoRAs' up-projections, keep 1 for the same reason).
+template <typename W, int DEPTH, int GROUP>
 __device__ void gemv(const GemvArgs& p)
 {
     const int lane = threadIdx.x & 31;
@@ -552,11 +552,11 @@ __device__ void gemv(const GemvArgs& p)
     if (j == p.count) return;
     const GemvJob job = p.job[j];
     const W* w = (const W*)job.w + (long)n * job.k;
-    for (int b0 = 0; b0 < p.B; b0 += BATCH_GROUP)
+    for (int b0 = 0; b0 < p.B; b0 += GROUP)
     {
-        float acc[BATCH_GROUP];
+        float acc[GROUP];
 #pragma unroll
-        for (int g = 0; g < BATCH_GROUP; g++) acc[g] = 0;
+        for (int g = 0; g < GROUP; g++) acc[g] = 0;
         for (int c0 = lane * 8; c0 < job.k; c0 += 256 * DEPTH)
         {
             Raw8<W> raw[DEPTH];
@@ -571,7 +571,7 @@ __device__ void gemv(const GemvArgs& p)
                 float wv[8];
                 unpack8(raw[d], wv);
 #pragma unroll
-                for (int g = 0; g < BATCH_GROUP; g++)
+                for (int g = 0; g < GROUP; g++)
                 {
                     if (b0 + g >= p.B) break;
                     float xv[8];
@@ -585,7 +585,7 @@ __device__ void gemv(const GemvArgs& p)
             }
         }
 #pragma unroll
-        for (int g = 0; g < BATCH_GROUP; g++)
+        for (int g = 0; g < GROUP; g++)
         {
             if (b0 + g >= p.B) break;
             float z = warp_sum(acc[g]);
@@ -598,13 +598,20 @@ __device__ void gemv(const GemvArgs& p)
         }
     }
 }
-// gemv: rows of fewer than GemvArgs.WideK columns (the LoRAs' up-projections); gemv_wide: the rest.
-extern "C" __global__ void gemv_bf16(GemvArgs p) { gemv<bf16, 1>(p); }
-extern "C" __global__ void gemv_f16(GemvArgs p) { gemv<f16, 1>(p); }
-extern "C" __global__ void gemv_f32(GemvArgs p) { gemv<float, 1>(p); }
-extern "C" __global__ void gemv_wide_bf16(GemvArgs p) { gemv<bf16, 2>(p); }
-extern "C" __global__ void gemv_wide_f16(GemvArgs p) { gemv<f16, 2>(p); }
-extern "C" __global__ void gemv_wide_f32(GemvArgs p) { gemv<float, 2>(p); }
+// gemv: rows of fewer than GemvArgs.WideK columns (the LoRAs' up-projections); gemv_wide: the rest. gemv1 and gemv1_wide
+// serve one sequence: without the accumulators of a group they keep more warps per SM (8% of a batch-1 step).
+extern "C" __global__ void gemv_bf16(GemvArgs p) { gemv<bf16, 1, BATCH_GROUP>(p); }
+extern "C" __global__ void gemv_f16(GemvArgs p) { gemv<f16, 1, BATCH_GROUP>(p); }
+extern "C" __global__ void gemv_f32(GemvArgs p) { gemv<float, 1, BATCH_GROUP>(p); }
+extern "C" __global__ void gemv_wide_bf16(GemvArgs p) { gemv<bf16, 2, BATCH_GROUP>(p); }
+extern "C" __global__ void gemv_wide_f16(GemvArgs p) { gemv<f16, 2, BATCH_GROUP>(p); }
+extern "C" __global__ void gemv_wide_f32(GemvArgs p) { gemv<float, 2, BATCH_GROUP>(p); }
+extern "C" __global__ void gemv1_bf16(GemvArgs p) { gemv<bf16, 1, 1>(p); }
+extern "C" __global__ void gemv1_f16(GemvArgs p) { gemv<f16, 1, 1>(p); }
+extern "C" __global__ void gemv1_f32(GemvArgs p) { gemv<float, 1, 1>(p); }
+extern "C" __global__ void gemv1_wide_bf16(GemvArgs p) { gemv<bf16, 2, 1>(p); }
+extern "C" __global__ void gemv1_wide_f16(GemvArgs p) { gemv<f16, 2, 1>(p); }
+extern "C" __global__ void gemv1_wide_f32(GemvArgs p) { gemv<float, 2, 1>(p); }
 
 // The same products for many sequences at once (B up to 64) on the tensor cores: mma.sync m16n8k16 with the
 // weights (bf16 or fp16) as A, the inputs rounded to the weight type as B, fp32 accumulation. A block takes 16
