@@ -344,6 +344,24 @@ def main():
     print(f"\n{len(results) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
+PARTS = ["LayerNorm + shift + 6 mixes", "r, k, v and LoRA down-projections", "LoRA up-projections", "WKV step (+ GroupNorm, bonus, gate)",
+         "output projection", "LayerNorm + shift (channel mix)", "FFN key (relu²)", "FFN value", "ln_out", "head"]
+
+def graph_ms(build, stream, n=50):
+    """Captures build(stream) as one CUDA graph and times a replay, ms."""
+    torch.cuda.synchronize()
+    check(cuda.cuStreamBeginCapture_v2(stream, 2), "begin capture")
+    build(stream)
+    graph = ctypes.c_void_p(); check(cuda.cuStreamEndCapture(stream, ctypes.byref(graph)), "end capture")
+    exe = ctypes.c_void_p(); check(cuda.cuGraphInstantiateWithFlags(ctypes.byref(exe), graph, ctypes.c_ulonglong(0)), "instantiate")
+    for _ in range(3): check(cuda.cuGraphLaunch(exe, stream), "graph launch")
+    check(cuda.cuStreamSynchronize(stream), "sync")
+    t0 = time.perf_counter()
+    for _ in range(n): check(cuda.cuGraphLaunch(exe, stream), "graph launch")
+    check(cuda.cuStreamSynchronize(stream), "sync"); ms = (time.perf_counter() - t0) / n * 1e3
+    check(cuda.cuGraphExecDestroy(exe), "destroy"); check(cuda.cuGraphDestroy(graph), "destroy")
+    return ms
+
 def timings(mod, opts):
     L, C, V, (dw, da, dv, dg) = SHAPES[opts.shape]
     H, F = C // 64, 4 * C
@@ -407,43 +425,43 @@ def timings(mod, opts):
         r_, k_, v_, hw, ha, hv, hg = f32(B, C), f32(B, C), f32(B, C), f32(B, dw), f32(B, da), f32(B, dv), f32(B, dg)
         logw, aa, vres, gg, vfirst, yy, hh, xo, logits = f32(B, C), f32(B, C), f32(B, C), f32(B, C), f32(B, C), f32(B, C), f32(B, F), f32(B, C), f32(B, V)
         keep = []
-        def step(s):
-            mod.launch("embed_bf16", B, 256, [EmbedArgs(ptr(emb), ptr(tokens), ptr(x), C)], s)
+        def step(s, only=None):  # only: one part of every layer, to time it alone
+            def want(part): return only is None or only == part
+            if want("embed"): mod.launch("embed_bf16", B, 256, [EmbedArgs(ptr(emb), ptr(tokens), ptr(x), C)], s)
             for l, d in enumerate(layers):
                 a1 = ShiftMixArgs(ptr(x), ptr(d["ln1"][0]), ptr(d["ln1"][1]), ptr(table), 3 * l, ptr(d["mix"]), ptr(mixed), B, C, 6, 0)
-                mod.launch("shift_mix_bf16", B, min(1024, C), [a1], s)
+                if want(PARTS[0]): mod.launch("shift_mix_bf16", B, min(1024, C), [a1], s)
                 xr, xw, xk_, xv, xa, xg = (mixed[i] for i in range(6))
                 jobs = [(d["Wr"], xr, r_, None, "none", 0), (d["Wk"], xk_, k_, None, "none", 0), (d["Wv"], xv, v_, None, "none", 0),
                         (d["w1"], xw, hw, None, "none", 0), (d["a1"], xa, ha, None, "none", 0), (d["g1"], xg, hg, None, "none", 0)]
                 if l > 0: jobs.append((d["v1"], xv, hv, None, "none", 0))
-                g1 = launch_projections(mod, jobs, B, "bf16", s)
+                if want(PARTS[1]): keep.extend(launch_projections(mod, jobs, B, "bf16", s))
                 jobs = [(d["w2"], hw, logw, d["w0"], "logdecay", 0, "tanh"), (d["a2"], ha, aa, d["a0"], "sigmoid", 0), (d["g2"], hg, gg, None, "none", 0, "sigmoid")]
                 if l > 0: jobs.append((d["v2"], hv, vres, d["v0"], "sigmoid", 0))
-                g2 = launch_projections(mod, jobs, B, "bf16", s)
+                if want(PARTS[2]): keep.extend(launch_projections(mod, jobs, B, "bf16", s))
                 wk = WkvDecodeArgs(*[ptr(t) for t in (r_, k_, v_, logw, aa, gg, vres if l > 0 else None, vfirst, d["k_k"], d["k_a"], d["r_k"], d["lnx"][0], d["lnx"][1], yy, table)], 3 * l + 1, H, 0)
-                mod.launch("wkv7_decode", B * H, 64, [wk], s)
-                g3 = launch_projections(mod, [(d["Wo"], yy, x, None, "none", 1)], B, "bf16", s)
+                if want(PARTS[3]): mod.launch("wkv7_decode", B * H, 64, [wk], s)
+                if want(PARTS[4]): keep.extend(launch_projections(mod, [(d["Wo"], yy, x, None, "none", 1)], B, "bf16", s))
                 a2 = ShiftMixArgs(ptr(x), ptr(d["ln2"][0]), ptr(d["ln2"][1]), ptr(table), 3 * l + 2, ptr(d["ffn_mix"]), ptr(xk), B, C, 1, 0)
-                mod.launch("shift_mix_bf16", B, min(1024, C), [a2], s)
-                g4 = launch_projections(mod, [(d["Fk"], xk[0], hh, None, "relu2", 0)], B, "bf16", s)
-                g5 = launch_projections(mod, [(d["Fv"], hh, x, None, "none", 1)], B, "bf16", s)
-                keep.extend([a1, g1, g2, wk, g3, a2, g4, g5])
+                if want(PARTS[5]): mod.launch("shift_mix_bf16", B, min(1024, C), [a2], s)
+                if want(PARTS[6]): keep.extend(launch_projections(mod, [(d["Fk"], xk[0], hh, None, "relu2", 0)], B, "bf16", s))
+                if want(PARTS[7]): keep.extend(launch_projections(mod, [(d["Fv"], hh, x, None, "none", 1)], B, "bf16", s))
+                keep.extend([a1, wk, a2])
             a3 = ShiftMixArgs(ptr(x), ptr(ln_out[0]), ptr(ln_out[1]), ptr(table), -1, P(0), ptr(xo), B, C, 1, 0)
-            mod.launch("shift_mix_bf16", B, min(1024, C), [a3], s)
-            g6 = launch_projections(mod, [(head, xo, logits, None, "none", 0)], B, "bf16", s)
-        torch.cuda.synchronize()
-        check(cuda.cuStreamBeginCapture_v2(stream, 2), "begin capture")
-        step(stream)
-        graph = ctypes.c_void_p(); check(cuda.cuStreamEndCapture(stream, ctypes.byref(graph)), "end capture")
-        exe = ctypes.c_void_p(); check(cuda.cuGraphInstantiateWithFlags(ctypes.byref(exe), graph, ctypes.c_ulonglong(0)), "instantiate")
-        for _ in range(3): check(cuda.cuGraphLaunch(exe, stream), "graph launch")
-        check(cuda.cuStreamSynchronize(stream), "sync")
-        n = 50; t0 = time.perf_counter()
-        for _ in range(n): check(cuda.cuGraphLaunch(exe, stream), "graph launch")
-        check(cuda.cuStreamSynchronize(stream), "sync"); ms = (time.perf_counter() - t0) / n * 1e3
+            if want(PARTS[8]): mod.launch("shift_mix_bf16", B, min(1024, C), [a3], s)
+            if want(PARTS[9]): keep.extend(launch_projections(mod, [(head, xo, logits, None, "none", 0)], B, "bf16", s))
+            keep.append(a3)
+        ms = graph_ms(step, stream)
         assert torch.isfinite(logits).all(), "non-finite logits"
         print(f"| {B} | {ms:.3f} | {B / ms * 1e3:,.0f} | {weight_bytes / (ms * 1e-3) / 1e12:.2f} TB/s |")
-        check(cuda.cuGraphExecDestroy(exe), "destroy"); check(cuda.cuGraphDestroy(graph), "destroy")
+        if B == 1: parts = [(part, graph_ms(lambda s: step(s, part), stream)) for part in PARTS]
+    d = layers[1]
+    part_bytes = {PARTS[1]: L * sum(d[n].numel() * 2 for n in ("Wr", "Wk", "Wv", "w1", "a1", "g1", "v1")), PARTS[4]: L * C * C * 2,
+                  PARTS[6]: L * F * C * 2, PARTS[7]: L * F * C * 2, PARTS[9]: V * C * 2}
+    print(f"\nbatch-1 step by part: each part of all {L} layers alone in one graph (the parts overlap nothing, so they add up to about the step)")
+    print("| part | ms per step | weights read at |\n| --- | --: | --: |")
+    for part, ms in parts:
+        print(f"| {part} | {ms:.3f} | {f'{part_bytes[part] / (ms * 1e-3) / 1e12:.2f} TB/s' if part in part_bytes else ''} |")
     a = torch.empty(2 * 1024**3 // 4, device="cuda"); b2 = torch.empty_like(a)
     for _ in range(3): b2.copy_(a)
     torch.cuda.synchronize(); t0 = time.perf_counter()
