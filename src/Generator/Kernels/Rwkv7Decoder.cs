@@ -168,26 +168,26 @@ internal sealed class Rwkv7Decoder : IDisposable
             Action<IntPtr> Project(params GemvJob[] jobs) => cublas is null
                 ? Gemv(jobs)
                 : s => { foreach (var j in jobs) cublas.Gemm(s, suffix, j.W, j.X, j.Y, B, j.N, j.K, j.Accumulate != 0); };
-            // Few sequences: one warp per weight row (bound by reading the weights). Many: the tensor cores, for every
+            // Few sequences: one warp per weight row (bound by reading the weights; rows of WideK columns and more keep
+            // two loads in flight per lane, one sequence has kernels of its own). Many: the tensor cores, for every
             // 16-bit matrix whose width they take (multiples of 32); narrow LoRA matrices stay on the GEMV.
             bool manySequences = B >= GemmMinBatch && B <= GemvArgs.GemmMaxBatch && suffix != "f32";
             Action<IntPtr> Gemv(params GemvJob[] jobs)
             {
                 bool OnTensorCores(GemvJob j) => manySequences && j.K % 32 == 0;
-                var wide = jobs.Where(OnTensorCores).ToArray();
-                var narrow = jobs.Where(j => !OnTensorCores(j)).ToArray();
+                var gemm = jobs.Where(OnTensorCores).ToArray();
                 var launches = new List<Action<IntPtr>>();
-                if (wide.Length > 0)
+                if (gemm.Length > 0)
                 {
-                    var args = new GemvArgs(B, wide);
-                    int blocks = GemvArgs.GemmBlocks(wide);
+                    var args = new GemvArgs(B, gemm);
+                    int blocks = GemvArgs.GemmBlocks(gemm);
                     launches.Add(s => module.Launch("gemm_" + suffix, blocks, 128, args, s));
                 }
-                foreach (var group in narrow.GroupBy(j => j.K >= GemvArgs.WideK))
+                foreach (var rows in jobs.Where(j => !OnTensorCores(j)).GroupBy(j => j.K >= GemvArgs.WideK))
                 {
-                    var args = new GemvArgs(B, [.. group]);
-                    int blocks = GemvArgs.GemvBlocks(group);
-                    var kernel = (B == 1 ? "gemv1" : "gemv") + (group.Key ? "_wide_" : "_") + suffix;
+                    var args = new GemvArgs(B, [.. rows]);
+                    int blocks = GemvArgs.GemvBlocks(rows);
+                    var kernel = (B == 1 ? "gemv1" : "gemv") + (rows.Key ? "_wide_" : "_") + suffix;
                     launches.Add(s => module.Launch(kernel, blocks, 256, args, s));
                 }
                 return s => launches.ForEach(launch => launch(s));
