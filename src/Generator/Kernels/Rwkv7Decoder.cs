@@ -41,18 +41,21 @@ internal sealed class Rwkv7Decoder : IDisposable
         (_kernels, _config, _embedding, _head) = (kernels, config, embedding, head);
         using var noGrad = no_grad();
         (_lnOutWeight, _lnOutBias) = (Vector(lnOut.Weight), Vector(lnOut.Bias));
-        _layers = blocks.Select(b => new Layer(
-            Ln1: (Vector(b.ln1.Weight), Vector(b.ln1.Bias)),
-            Mix: Own(cat([b.att.x_r, b.att.x_w, b.att.x_k, b.att.x_v, b.att.x_a, b.att.x_g], 0).reshape(6, -1).to(ScalarType.Float32).contiguous()),
-            Receptance: b.att.receptance, Key: b.att.key, Value: b.att.value, Output: b.att.output,
-            W1: Transposed(b.att.w1), W2: Transposed(b.att.w2), A1: Transposed(b.att.a1), A2: Transposed(b.att.a2),
-            V1: b.att.v1 is null ? null : Transposed(b.att.v1), V2: b.att.v2 is null ? null : Transposed(b.att.v2),
-            G1: Transposed(b.att.g1), G2: Transposed(b.att.g2),
-            W0: Vector(b.att.w0), A0: Vector(b.att.a0), V0: b.att.v0 is null ? null : Vector(b.att.v0),
-            KK: Vector(b.att.k_k), KA: Vector(b.att.k_a), RK: Own(b.att.r_k.contiguous()),
-            LnX: (Vector(b.att.ln_x_weight), Vector(b.att.ln_x_bias)),
-            Ln2: (Vector(b.ln2.Weight), Vector(b.ln2.Bias)),
-            FfnMix: Vector(b.ffn.x_k), FfnKey: b.ffn.key, FfnValue: b.ffn.value)).ToArray();
+        _layers = blocks.Select(b =>
+        {
+            var v = b.att.Vectors!;  // the fp32 vectors the prefill kernels read: the decode step reads the same
+            return new Layer(
+                Ln1: (Vector(b.ln1.Weight), Vector(b.ln1.Bias)),
+                Mix: v.Mix,
+                Receptance: b.att.receptance, Key: b.att.key, Value: b.att.value, Output: b.att.output,
+                W1: Transposed(b.att.w1), W2: Transposed(b.att.w2), A1: Transposed(b.att.a1), A2: Transposed(b.att.a2),
+                V1: b.att.v1 is null ? null : Transposed(b.att.v1), V2: b.att.v2 is null ? null : Transposed(b.att.v2),
+                G1: Transposed(b.att.g1), G2: Transposed(b.att.g2),
+                W0: v.W0, A0: v.A0, V0: v.V0, KK: v.KK, KA: v.KA, RK: Own(b.att.r_k.contiguous()),
+                LnX: (Vector(b.att.ln_x_weight), Vector(b.att.ln_x_bias)),
+                Ln2: (Vector(b.ln2.Weight), Vector(b.ln2.Bias)),
+                FfnMix: b.ffn.Mix!, FfnKey: b.ffn.key, FfnValue: b.ffn.value);
+        }).ToArray();
         if (kernels.Suffix != "f32")
         {
             kernels.Module.MakeCurrent();

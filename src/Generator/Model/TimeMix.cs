@@ -25,6 +25,9 @@ internal sealed class TimeMix : IDisposable
     private readonly Wkv7 wkv;
     private readonly KernelVectors? vectors;               // with Rag's kernels
 
+    /// <summary>The fp32 vectors Rag's kernels read, when they run this model (the decode step reads them too).</summary>
+    internal KernelVectors? Vectors => vectors;
+
     /// <summary>The per-channel vectors as fp32 [M, C] / [C], as Rag's kernels read them.</summary>
     internal sealed record KernelVectors(Tensor Mix, Tensor W0, Tensor A0, Tensor? V0, Tensor KK, Tensor KA) : IDisposable
     {
