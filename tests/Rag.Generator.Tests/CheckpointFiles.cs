@@ -8,9 +8,7 @@ namespace Rag.Generator.Tests;
 /// <summary>Builds damaged or hand-made checkpoint files in a temporary folder for the bad-input tests.</summary>
 internal static class CheckpointFiles
 {
-    private static readonly string Folder = Directory.CreateTempSubdirectory("rag-generator-tests-").FullName;
-
-    public static string NewPath(string extension) => Path.Combine(Folder, $"{Guid.NewGuid():N}{extension}");
+    public static string NewPath(string extension) => Scratch.Path("checkpoint-", extension);
 
     public static string FixturePth => TestData.Path("rwkv7", "rwkv7-tiny-a.pth");
 

@@ -42,7 +42,7 @@ public class KernelTests
     [SkippableFact]
     public void Missing_NVRTC_is_one_line_naming_where_it_looked_and_the_setting()
     {
-        var empty = Directory.CreateTempSubdirectory("no-nvrtc").FullName;
+        var empty = Scratch.Folder("no-nvrtc-");
         Nvrtc? found = null;
         try
         {

@@ -123,7 +123,7 @@ public class ModelPullTests
         var hub = new LocalHub();
         hub.Serve(PublishedModels.ByName[Name], Model);
         hub.Serve(PublishedModels.Vocabulary, Vocabulary);
-        return (hub, new ModelStore(Directory.CreateTempSubdirectory("rag-models-").FullName));
+        return (hub, new ModelStore(Scratch.Folder("models-")));
     }
 
     private sealed class Recorder : IProgress<DownloadProgress>
@@ -212,7 +212,7 @@ public class ModelPullTests
     [Fact]
     public void An_unknown_name_lists_the_known_ones_and_an_unpulled_model_says_how_to_pull_it()
     {
-        var store = new ModelStore(Directory.CreateTempSubdirectory("rag-models-").FullName);
+        var store = new ModelStore(Scratch.Folder("models-"));
         var e = Assert.Throws<ArgumentException>(() => store.PullAsync("gpt-5", new ModelDownloader(new HttpClient()), PublishedModels.DefaultEndpoint).GetAwaiter().GetResult());
         Assert.Contains("rwkv7-g1-1.5b", e.Message);
         var missing = Assert.Throws<FileNotFoundException>(() => store.ResolveModel(Name));

@@ -18,7 +18,7 @@ public class SafeTensorsTests
     [Fact]
     public void Truncated_file_is_reported_with_its_name()
     {
-        var path = System.IO.Path.GetTempFileName();
+        var path = Scratch.Path("safetensors-");
         var bytes = File.ReadAllBytes(TestData.Path("rwkv7", "rwkv7-tiny-a.safetensors"));
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
         var e = Assert.Throws<CheckpointFormatException>(() => SafeTensors.Load(path));
@@ -29,7 +29,7 @@ public class SafeTensorsTests
     [Fact]
     public void Non_safetensors_file_is_rejected()
     {
-        var path = System.IO.Path.GetTempFileName();
+        var path = Scratch.Path("safetensors-");
         File.WriteAllText(path, "this is plainly not a tensor file");
         var e = Assert.Throws<CheckpointFormatException>(() => SafeTensors.Load(path));
         Assert.Contains("not a safetensors file", e.Message);

@@ -19,7 +19,7 @@ internal static class TinyRwkv
 
     private static string WriteVocab()
     {
-        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"rwkv-vocab-tiny-{Environment.ProcessId}.txt");
+        var path = Scratch.Path("rwkv-vocab-tiny-", ".txt");
         var lines = File.ReadLines(TestData.Path("rwkv_vocab_v20230424.txt"))
             .Where(line => int.Parse(line.AsSpan(0, line.IndexOf(' ')), System.Globalization.CultureInfo.InvariantCulture) < VocabSize);
         File.WriteAllLines(path, lines);

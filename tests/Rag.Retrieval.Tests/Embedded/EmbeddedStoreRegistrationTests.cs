@@ -10,7 +10,7 @@ public sealed class EmbeddedStoreRegistrationTests
     [Fact]
     public async Task Store_section_configures_the_registered_store()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "rag-store-tests", Guid.NewGuid().ToString("N"));
+        var directory = Scratch.Path("store-");
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Store:DataDirectory"] = directory,

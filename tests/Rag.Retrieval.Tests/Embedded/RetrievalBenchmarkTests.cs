@@ -7,7 +7,7 @@ public sealed class RetrievalBenchmarkTests
     [Fact]
     public void Small_run_reports_ingest_and_a_dense_and_bm25_row_per_k_and_cleans_up()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "rag-bench-tests", Guid.NewGuid().ToString("N"));
+        var directory = Scratch.Path("bench-");
         try
         {
             var messages = new List<string>();

@@ -7,7 +7,7 @@ namespace Rag.Retrieval.Tests.Embedded;
 
 public sealed class SqliteDocumentStoreContractTests : DocumentStoreContractTests
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "rag-store-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _directory = Scratch.Path("store-");
 
     protected override Task<IDocumentStore> CreateStoreAsync() => Task.FromResult<IDocumentStore>(SqliteDocumentStore.Open(_directory));
 
