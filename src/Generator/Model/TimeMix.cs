@@ -23,10 +23,9 @@ internal sealed class TimeMix : IDisposable
     internal readonly Tensor receptance, key, value, output; // [C, C]
     internal readonly Tensor ln_x_weight, ln_x_bias;       // [C], fp32
     private readonly Wkv7 wkv;
-    private readonly KernelVectors? vectors;               // with Rag's kernels
 
     /// <summary>The fp32 vectors Rag's kernels read, when they run this model (the decode step reads them too).</summary>
-    internal KernelVectors? Vectors => vectors;
+    internal KernelVectors? Vectors { get; }
 
     /// <summary>The per-channel vectors as fp32 [M, C] / [C], as Rag's kernels read them.</summary>
     internal sealed record KernelVectors(Tensor Mix, Tensor W0, Tensor A0, Tensor? V0, Tensor KK, Tensor KA) : IDisposable
@@ -54,7 +53,7 @@ internal sealed class TimeMix : IDisposable
         if (wkv.Kernels is not null)
         {
             static Tensor Fp32(Tensor t) => t.to(ScalarType.Float32).reshape(-1).contiguous().DetachFromDisposeScope();
-            vectors = new KernelVectors(cat([x_r, x_w, x_k, x_v, x_a, x_g], 0).reshape(6, -1).to(ScalarType.Float32).contiguous().DetachFromDisposeScope(),
+            Vectors = new KernelVectors(cat([x_r, x_w, x_k, x_v, x_a, x_g], 0).reshape(6, -1).to(ScalarType.Float32).contiguous().DetachFromDisposeScope(),
                 Fp32(w0), Fp32(a0), v0 is null ? null : Fp32(v0), Fp32(k_k), Fp32(k_a));
         }
     }
@@ -64,7 +63,7 @@ internal sealed class TimeMix : IDisposable
     /// <param name="vFirst">Layer 0's values [B, T, C]: set by layer 0, mixed towards by the others.</param>
     public Tensor Forward(Tensor x, Rwkv7LayerState state, ref Tensor? vFirst)
     {
-        if (vectors is not null) return ForwardOnKernels(x, state, ref vFirst, wkv.Kernels!, vectors);
+        if (Vectors is not null) return ForwardOnKernels(x, state, ref vFirst, wkv.Kernels!, Vectors);
         long B = x.shape[0], T = x.shape[1], C = x.shape[2];
         var xx = TokenShift.Previous(x, state.TimeMixShift) - x;
         var (xr, xw, xk) = (x + xx * x_r, x + xx * x_w, x + xx * x_k);
@@ -115,6 +114,6 @@ internal sealed class TimeMix : IDisposable
         foreach (var t in new[] { x_r, x_w, x_k, x_v, x_a, x_g, w0, w1, w2, a0, a1, a2, v0, v1, v2, g1, g2,
                                   k_k, k_a, r_k, receptance, key, value, output, ln_x_weight, ln_x_bias })
             t?.Dispose();
-        vectors?.Dispose();
+        Vectors?.Dispose();
     }
 }
